@@ -1,0 +1,68 @@
+"""``AVP_TYPE=file``: secrets from a local YAML/JSON file, for offline debugging and tests.
+
+Format: ``PATH: {KEY: VALUE}`` holds the latest version of every key at PATH (for Azure-style
+placeholders PATH is the vault name and KEY the secret name); ``"PATH#VERSION": {KEY: VALUE}``
+holds an older version. VALUE may be any YAML type. The file is the operator's (never an
+application's): ``AVP_FILE_PATH`` cannot be set per application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from avp_py import yamlcodec
+from avp_py.backends.base import BackendContext, BackendStats
+from avp_py.errors import ConfigError, ManifestParseError, SecretNotFoundError
+from avp_py.model import SecretRef, SecretValue, YamlNode
+
+DEFAULT_PATH = "secrets.yaml"
+MAX_FILE_BYTES = 64 << 20
+
+
+class FileBackend:
+    """Serves values from one parsed secrets file."""
+
+    def __init__(self, data: Mapping[str, YamlNode], stats: BackendStats) -> None:
+        self._data = data
+        self._stats = stats
+
+    def fetch(self, ref: SecretRef) -> SecretValue:
+        """The value of ``ref``; a missing path, key or version is SecretNotFoundError."""
+        self._stats.add("requests")
+        entry = self._data.get(f"{ref.path}#{ref.version}" if ref.version else ref.path)
+        if not isinstance(entry, dict):
+            reason = f"version {ref.version} not found" if ref.version else "path not found"
+            raise SecretNotFoundError(ref.describe(), reason)
+        value = entry.get(ref.key)
+        if value is None:
+            raise SecretNotFoundError(ref.describe(), "not found")
+        return SecretValue(value, ref.version or None)
+
+    def validate(self, ref: SecretRef) -> str | None:
+        """Every reference is acceptable to a file."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def create(context: BackendContext) -> FileBackend:
+    """Read ``AVP_FILE_PATH`` (default ``secrets.yaml``)."""
+    path = context.options.get("AVP_FILE_PATH") or DEFAULT_PATH
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        reason = exc.strerror
+        raise ConfigError(f"cannot read the secrets file {path} (AVP_FILE_PATH): {reason}") from exc
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"the secrets file {path} is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        data = yamlcodec.load_yaml(raw.decode("utf-8-sig"))
+    except (ManifestParseError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the secrets file {path} is not valid YAML/JSON: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"the secrets file {path} must be a mapping of PATH: {{KEY: VALUE}}")
+    return FileBackend(data, context.stats)

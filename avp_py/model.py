@@ -1,0 +1,62 @@
+"""Value types shared by every layer of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+# A parsed YAML/JSON node: what PyYAML/json produce for Kubernetes objects.
+YamlNode: TypeAlias = "dict[str, YamlNode] | list[YamlNode] | str | int | float | bool | None"
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class SecretRef:
+    """One secret a placeholder needs: backend path (AVP's term; a vault for Azure), key, version.
+
+    ``version`` is ``""`` for "latest". Two placeholders with equal refs are fetched once.
+    """
+
+    path: str
+    key: str
+    version: str = ""
+
+    def describe(self) -> str:
+        """Human-readable form used in every message: ``path#key`` or ``path#key#version``."""
+        suffix = f"#{self.version}" if self.version else ""
+        return f"{self.path}#{self.key}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretValue:
+    """A value returned by a backend. Its ``repr`` and ``str`` never show the value.
+
+    ``version`` is the concrete version the backend served, when it knows one (Key Vault
+    does); it is not secret and feeds the rollout checksum and the cache.
+    """
+
+    _value: object = field(repr=False)
+    version: str | None = None
+
+    def reveal(self) -> object:
+        """Return the plaintext. Only substitution and the cache call this."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"SecretValue(<redacted>, version={self.version!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The run's one overall time budget (decision D9): ``seconds`` long, ends at ``expires_at``.
+
+    ``expires_at`` is a ``time.monotonic()`` timestamp.
+    """
+
+    seconds: float
+    expires_at: float
+
+    def remaining(self, now: float) -> float:
+        """Seconds left at monotonic time ``now`` (never negative)."""
+        return max(0.0, self.expires_at - now)

@@ -1,0 +1,220 @@
+"""AVP's modifiers (``<key | name args...>``): a name → function table, pure functions.
+
+Every modifier takes its string arguments and the current value and returns the new value,
+or raises :class:`ModifierError` with AVP's text (avp-behaviour.md §3.9). Messages never
+contain the value: where Go's JSON errors quote a character of the input, ours give a position.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from avp_py import jsonpath, yamlcodec
+from avp_py.errors import ManifestParseError, ModifierError
+
+Modifier = Callable[[tuple[str, ...], object], object]
+
+_B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def go_type_name(value: object) -> str:
+    """The Go type AVP would name in ``invalid datatype`` messages."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, dict):
+        return "map[string]interface {}"
+    if isinstance(value, list):
+        return "[]interface {}"
+    if value is None:
+        return "<nil>"
+    return "string"
+
+
+def to_bytes(text: str) -> bytes:
+    """Bytes of a string that may carry undecodable bytes from ``base64decode``."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def from_bytes(data: bytes) -> str:
+    """Inverse of :func:`to_bytes`: binary-safe, every byte survives a round trip."""
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _require_string(value: object, suffix: str = "") -> str:
+    if not isinstance(value, str):
+        raise ModifierError(f"invalid datatype {go_type_name(value)}{suffix}")
+    return value
+
+
+def _no_params(args: tuple[str, ...]) -> None:
+    if args:
+        raise ModifierError("invalid parameters")
+
+
+def base64encode(args: tuple[str, ...], value: object) -> object:
+    """Standard base64 with padding."""
+    _no_params(args)
+    return base64.b64encode(to_bytes(_require_string(value))).decode("ascii")
+
+
+def base64decode(args: tuple[str, ...], value: object) -> object:
+    """Go's lenient decode as AVP uses it: every complete group before the first bad one."""
+    _no_params(args)
+    text = _require_string(value).replace("\r", "").replace("\n", "")
+    decoded = bytearray()
+    for start in range(0, len(text) - len(text) % 4, 4):
+        group = text[start : start + 4]
+        if all(char in _B64_ALPHABET for char in group):
+            decoded += base64.b64decode(group)
+            continue
+        if _is_final_group(group):
+            decoded += base64.b64decode(group)
+        break
+    return from_bytes(bytes(decoded))
+
+
+def _is_final_group(group: str) -> bool:
+    body = group.rstrip("=")
+    return len(body) >= 2 and all(char in _B64_ALPHABET for char in body)
+
+
+def decode_go_json(text: str) -> object:
+    """``json.Unmarshal`` into ``interface{}``: numbers are float64, NaN/Infinity rejected."""
+    try:
+        return json.loads(text, parse_int=float, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise ModifierError(f"invalid JSON: {exc.msg} at {where}") from exc
+    except RecursionError as exc:
+        raise ModifierError("invalid JSON: nested too deeply") from exc
+
+
+def _reject_constant(name: str) -> object:
+    raise ModifierError(f"invalid JSON: {name} is not a JSON value")
+
+
+def as_go_json(value: object) -> object:
+    """A backend value as Go sees it after a JSON round trip: integers become float64."""
+    if isinstance(value, bool) or not isinstance(value, (int, dict, list)):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: as_go_json(item) for key, item in value.items()}
+    return [as_go_json(item) for item in value]
+
+
+def json_path(args: tuple[str, ...], value: object) -> object:
+    """client-go JSONPath over the value (a JSON string is decoded first)."""
+    if not args:
+        raise ModifierError("invalid parameters")
+    data = decode_go_json(value) if isinstance(value, str) else as_go_json(value)
+    try:
+        return jsonpath.evaluate(" ".join(args), data)
+    except jsonpath.JsonPathError as exc:
+        raise ModifierError(str(exc)) from exc
+
+
+def json_parse(args: tuple[str, ...], value: object) -> object:
+    """Decode a JSON string into a value (numbers as float64, like Go)."""
+    _no_params(args)
+    return decode_go_json(_require_string(value))
+
+
+def yaml_parse(args: tuple[str, ...], value: object) -> object:
+    """Decode a YAML string with the same YAML 1.1 rules as manifests."""
+    _no_params(args)
+    try:
+        return yamlcodec.load_yaml(_require_string(value))
+    except ManifestParseError as exc:
+        raise ModifierError(f"error converting YAML to JSON: {exc}") from exc
+
+
+def indent(args: tuple[str, ...], value: object) -> object:
+    """Indent every line after the first by N spaces; AVP drops blank lines and trims lines."""
+    if len(args) != 1:
+        raise ModifierError("invalid parameters")
+    width = _go_atoi(args[0])
+    text = _require_string(value)
+    lines = text.split("\n")
+    pad = " " * max(width, 0)
+    out = [lines[0].strip()]
+    last = len(lines) - 1
+    for index, line in enumerate(lines[1:], start=1):
+        if line:
+            out.append(pad + line.strip() + ("" if index == last else "\n"))
+    if len(lines) > 1:
+        out[0] += "\n"
+    return "".join(out)
+
+
+# AVP accepts any int64 and would try to allocate that many spaces per line.
+MAX_INDENT = 1024
+
+
+def _go_atoi(text: str) -> int:
+    """strconv.ParseInt(s, 10, 0), bounded so that a typo cannot exhaust memory."""
+    digits = text[1:] if text[:1] in "+-" else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or int(text) > MAX_INDENT:
+        raise ModifierError("invalid indentation level")
+    return int(text)
+
+
+def sha256sum(args: tuple[str, ...], value: object) -> object:
+    """Lower-case hex SHA-256 of the string."""
+    _no_params(args)
+    return hashlib.sha256(to_bytes(_require_string(value, ", expected string"))).hexdigest()
+
+
+MODIFIERS: Mapping[str, Modifier] = MappingProxyType(
+    {
+        "base64encode": base64encode,
+        "base64decode": base64decode,
+        "jsonPath": json_path,
+        "jsonParse": json_parse,
+        "yamlParse": yaml_parse,
+        "indent": indent,
+        "sha256sum": sha256sum,
+    }
+)
+
+# Arity, checked at plan time so that a typo costs no backend request.
+_ARITY: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {"jsonPath": (1, 1 << 30), "indent": (1, 1)}
+)
+
+
+def check_call(name: str, args: tuple[str, ...]) -> str | None:
+    """The AVP error text for a call that can never succeed, or None."""
+    if not name:
+        return "empty modifier statement"
+    if name not in MODIFIERS:
+        return f"invalid modifier: {name}"
+    low, high = _ARITY.get(name, (0, 0))
+    if not low <= len(args) <= high:
+        return f"{name}: invalid parameters"
+    if name == "indent":
+        try:
+            _go_atoi(args[0])
+        except ModifierError as exc:
+            return f"{name}: {exc}"
+    return None
+
+
+def apply(name: str, args: tuple[str, ...], value: object) -> object:
+    """Run one modifier; raises ModifierError with ``name: reason``."""
+    try:
+        return MODIFIERS[name](args, value)
+    except ModifierError as exc:
+        raise ModifierError(f"{name}: {exc}") from exc
+    except binascii.Error as exc:  # pragma: no cover - groups are validated before decoding
+        raise ModifierError(f"{name}: invalid base64") from exc

@@ -1,0 +1,53 @@
+"""Write stage: the final manifest stream, built in memory and returned whole (decision D1).
+
+A document with nothing replaced is written exactly as it was read (decision D4); a changed
+document is re-emitted as YAML with its key order, after the comment lines that preceded it
+(Helm's ``# Source:`` lines stay). Every document is followed by ``---``, as AVP does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from avp_py import yamlcodec
+from avp_py.documents import Document
+from avp_py.model import YamlNode
+
+SEPARATOR = "---\n"
+
+
+def write(documents: Sequence[Document], replaced: Mapping[int, YamlNode]) -> str:
+    """The output stream; ``replaced`` maps a document's position to its new body."""
+    parts: list[str] = []
+    for position, document in enumerate(documents):
+        text = _text(document, replaced.get(position))
+        parts.append(text if text.endswith("\n") else text + "\n")
+        parts.append(SEPARATOR)
+    return "".join(parts)
+
+
+def _text(document: Document, new_body: YamlNode | None) -> str:
+    if new_body is not None:
+        return leading_comments(document.chunk.text) + yamlcodec.dump_yaml(new_body)
+    if _must_reemit(document):
+        return yamlcodec.dump_yaml(document.body)
+    return document.chunk.text
+
+
+def _must_reemit(document: Document) -> bool:
+    # JSON, and YAML written in flow style at the top: Argo CD's decoder would take an output
+    # that starts with '{' for a JSON stream and then fail on our '---' separators.
+    if document.body is None:
+        return False
+    return document.chunk.is_json or document.chunk.text.lstrip().startswith(("{", "["))
+
+
+def leading_comments(text: str) -> str:
+    """The comment and blank lines at the top of a document's text."""
+    kept: list[str] = []
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        kept.append(line if line.endswith("\n") else line + "\n")
+    return "".join(line for line in kept if line.strip())

@@ -1,0 +1,171 @@
+"""Plan a document: where its placeholders are and which secrets they need. Pure, no I/O.
+
+Planning every document before any fetch is what lets the resolver fetch each distinct
+secret once, in parallel (AVP fetches from inside its replace callback, §4), and what lets a
+typo in a modifier fail the run before a single request is made.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from avp_py import grammar, modifiers
+from avp_py.directives import Directives
+from avp_py.documents import Document
+from avp_py.model import SecretRef, YamlNode
+from avp_py.walk import FieldPath, Leaf, iter_keys, iter_strings, render_path
+
+
+class ReferenceRules(Protocol):
+    """Why a path or reference may not be used: path validation, tenant policy, name rules."""
+
+    def path_problem(self, path: str) -> str | None:
+        """The reason ``path`` is refused, or None."""
+
+    def ref_problem(self, ref: SecretRef) -> str | None:
+        """The reason ``ref`` is refused (its path included), or None."""
+
+
+_REMOVABLE_KINDS = ("Secret", "ConfigMap")
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPlaceholder:
+    """A placeholder and the secret it needs; ``ref`` is None when no value can exist."""
+
+    placeholder: grammar.Placeholder
+    ref: SecretRef | None
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A string value holding placeholders. ``base64``: the template is its decoded text."""
+
+    path: FieldPath
+    template: str
+    placeholders: tuple[PlannedPlaceholder, ...]
+    base64: bool
+    in_mapping: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPlan:
+    """Everything substitution needs for one document."""
+
+    document: Document
+    directives: Directives
+    slots: tuple[Slot, ...]
+
+    def refs(self) -> set[SecretRef]:
+        """The distinct secrets this document needs."""
+        return {p.ref for slot in self.slots for p in slot.placeholders if p.ref is not None}
+
+    def where(self, slot: Slot) -> str:
+        """Location prefix of every message about ``slot``."""
+        suffix = " (base64-decoded)" if slot.base64 else ""
+        return f"{self.document.describe()} {render_path(slot.path)}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """A plan, or the problems that prevent one (reported before any fetch)."""
+
+    plan: DocumentPlan
+    problems: tuple[str, ...]
+
+
+def plan_document(document: Document, directives: Directives, rules: ReferenceRules) -> PlanResult:
+    """Find every placeholder of a parsed, not-ignored document and the secret each needs."""
+    body: YamlNode = document.body
+    problems = _directive_problems(document, directives, rules)
+    slots: list[Slot] = []
+    for leaf in iter_strings(body):
+        slot = _slot(leaf, directives, document.kind == "Secret")
+        if slot is not None:
+            slots.append(slot)
+    plan = DocumentPlan(document, directives, tuple(slots))
+    # A refused annotation path is reported once, not once per generic placeholder.
+    check_generic = not (directives.path and rules.path_problem(directives.path))
+    for slot in slots:
+        found = _slot_problems(slot, rules, check_generic)
+        problems.extend(f"{plan.where(slot)}: {problem}" for problem in found)
+    problems.extend(_key_problems(document, directives))
+    return PlanResult(plan, tuple(problems))
+
+
+def _directive_problems(doc: Document, directives: Directives, rules: ReferenceRules) -> list[str]:
+    problems = []
+    if directives.remove_missing and doc.kind not in _REMOVABLE_KINDS:
+        problems.append(
+            f"{doc.describe()}: avp.kubernetes.io/remove-missing annotation can only be used"
+            " on Secret or ConfigMap resources"
+        )
+    problem = rules.path_problem(directives.path) if directives.path else None
+    if problem:
+        problems.append(f"{doc.describe()}: {problem}")
+    return problems
+
+
+def _slot(leaf: Leaf, directives: Directives, is_secret: bool) -> Slot | None:
+    template, encoded = leaf.value, False
+    if is_secret:
+        decoded = decode_base64(leaf.value)
+        if decoded is not None and grammar.might_contain_placeholder(decoded):
+            template, encoded = decoded, True
+    found = grammar.find_placeholders(template, directives.generic)
+    if not found:
+        return None
+    planned = tuple(PlannedPlaceholder(p, _ref_for(p, directives)) for p in found)
+    return Slot(leaf.path, template, planned, encoded, leaf.in_mapping)
+
+
+def _ref_for(placeholder: grammar.Placeholder, directives: Directives) -> SecretRef | None:
+    inline = placeholder.inline
+    if inline is not None:
+        return SecretRef(inline.path, inline.key, inline.version)
+    if not directives.path:
+        return None  # the annotation is present but empty: every <key> is missing (§3.2)
+    return SecretRef(directives.path, placeholder.keyspec, directives.secret_version)
+
+
+def _slot_problems(slot: Slot, rules: ReferenceRules, check_generic: bool) -> Iterator[str]:
+    for planned in slot.placeholders:
+        placeholder = planned.placeholder
+        for call in placeholder.modifiers:
+            problem = modifiers.check_call(call.name, call.args)
+            if problem:
+                yield f"{problem} for placeholder {placeholder.keyspec}"
+        ref = planned.ref
+        if ref is None or not (check_generic or placeholder.inline):
+            continue
+        if "<" in ref.path or "<" in ref.key:
+            yield f"nested placeholders are not supported: {placeholder.text}"
+            continue
+        reason = rules.ref_problem(ref)
+        if reason:
+            yield f"{reason} (placeholder {placeholder.keyspec})"
+
+
+def _key_problems(document: Document, directives: Directives) -> Iterator[str]:
+    for path, key in iter_keys(document.body):
+        if "<" in key and grammar.find_placeholders(key, directives.generic):
+            where = render_path(path)
+            yield (f"{document.describe()} {where}: placeholders in keys are never replaced: {key}")
+
+
+def decode_base64(value: str) -> str | None:
+    """Go's StdEncoding decode (padded, CR/LF ignored) as text, or None if not base64."""
+    if len(value) < 4 or value.isspace():
+        return None
+    compact = value.replace("\r", "").replace("\n", "")
+    if len(compact) % 4:
+        return None
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return modifiers.from_bytes(raw)

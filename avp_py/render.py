@@ -1,0 +1,157 @@
+"""The library entry point: read → plan → resolve → substitute → write, for one run.
+
+Nothing is written anywhere: the caller gets the whole output text, or an exception. Failures
+of every document are collected and raised together, so one run reports everything wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+
+from avp_py import backends, documents, output, yamlcodec
+from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
+from avp_py.directives import parse_directives
+from avp_py.documents import Document
+from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
+from avp_py.model import Deadline, SecretRef, YamlNode
+from avp_py.planner import DocumentPlan, plan_document
+from avp_py.policy import ReferenceRules
+from avp_py.resolver import Outcome, Resolver
+from avp_py.settings import Settings
+from avp_py.sources import Source
+from avp_py.substitute import substitute
+
+log = logging.getLogger(__name__)
+
+BackendBuilder = Callable[[Settings, BackendContext], SecretBackend]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderStats:
+    """What ``--verbose`` summarises at the end of a run."""
+
+    documents: int
+    placeholders: int
+    distinct_secrets: int
+    backend_requests: int
+    cache_hits: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    """The output stream and the run's figures."""
+
+    text: str
+    stats: RenderStats
+
+
+def default_backend(settings: Settings, context: BackendContext) -> SecretBackend:
+    """Build the backend named by ``AVP_TYPE`` through the registry."""
+    return backends.load_factory(settings.backend)(context)
+
+
+def render(
+    sources: Iterable[Source],
+    settings: Settings,
+    deadline: Deadline,
+    *,
+    directory_mode: bool = False,
+    build_backend: BackendBuilder = default_backend,
+) -> RenderResult:
+    """Render every document of ``sources``; raises an AvpError subclass on any failure."""
+    limits = yamlcodec.Limits(max_nodes=settings.max_nodes, max_depth=settings.max_depth)
+    docs = documents.load(sources, limits, directory_mode)
+    if not docs and not settings.allow_empty:
+        raise InputError(
+            "the input holds no Kubernetes documents; refusing to print nothing, because an"
+            " empty render makes Argo CD prune the application (use --allow-empty if intended)"
+        )
+    plans = _plan(docs, ReferenceRules(settings.path_validation, settings.policy))
+    refs = set().union(*(plan.refs() for plan in plans.values()))
+    stats = BackendStats()
+    context = BackendContext(settings.options, deadline, settings.max_concurrency, stats)
+    outcomes = _resolve(refs, plans, settings, context, build_backend)
+    replaced = _substitute(plans, outcomes)
+    placeholders = sum(len(slot.placeholders) for plan in plans.values() for slot in plan.slots)
+    figures = RenderStats(
+        len(docs), placeholders, len(refs), stats.get("requests"), stats.get("cache_hits")
+    )
+    return RenderResult(output.write(docs, replaced), figures)
+
+
+def _plan(docs: Sequence[Document], rules: ReferenceRules) -> dict[int, DocumentPlan]:
+    plans: dict[int, DocumentPlan] = {}
+    problems: list[str] = []
+    for position, document in enumerate(docs):
+        if document.body is None:
+            continue
+        try:
+            directives = parse_directives(document.body)
+        except PlaceholderError as exc:
+            problems.append(f"{document.describe()}: {exc}")
+            continue
+        if directives.ignore:
+            log.info("%s: ignored (avp.kubernetes.io/ignore)", document.describe())
+            continue
+        result = plan_document(document, directives, rules)
+        problems.extend(result.problems)
+        if result.plan.slots:
+            plans[position] = result.plan
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise PlaceholderError(f"{len(problems)} placeholder {noun}; nothing was fetched", problems)
+    return plans
+
+
+def _resolve(
+    refs: set[SecretRef],
+    plans: Mapping[int, DocumentPlan],
+    settings: Settings,
+    context: BackendContext,
+    build_backend: BackendBuilder,
+) -> Mapping[SecretRef, Outcome]:
+    if not refs:
+        return {}
+    backend = build_backend(settings, context)
+    with closing(backend):
+        invalid = [
+            f"{_first_site(ref, plans)}: {problem}"
+            for ref in sorted(refs)
+            if (problem := backend.validate(ref))
+        ]
+        if invalid:
+            message = f"{len(invalid)} invalid secret reference(s); nothing was fetched"
+            raise PlaceholderError(message, invalid)
+        return Resolver(backend, settings.max_concurrency, context.deadline).resolve(refs)
+
+
+def _first_site(ref: SecretRef, plans: Mapping[int, DocumentPlan]) -> str:
+    for plan in plans.values():
+        for slot in plan.slots:
+            if any(p.ref == ref for p in slot.placeholders):
+                return f"{plan.where(slot)} ({ref.describe()})"
+    return ref.describe()
+
+
+def _substitute(
+    plans: Mapping[int, DocumentPlan], outcomes: Mapping[SecretRef, Outcome]
+) -> dict[int, YamlNode]:
+    replaced: dict[int, YamlNode] = {}
+    failures: list[str] = []
+    for position, plan in plans.items():
+        result = substitute(plan, outcomes.__getitem__)
+        failures.extend(result.failures)
+        if result.body is not None:
+            replaced[position] = result.body
+    if failures:
+        raise UnresolvedPlaceholdersError(failures)
+    return replaced
+
+
+def start_deadline(seconds: float, clock: Callable[[], float] = time.monotonic) -> Deadline:
+    """A deadline ``seconds`` from now."""
+    return Deadline(seconds, clock() + seconds)

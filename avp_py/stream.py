@@ -1,0 +1,116 @@
+"""Split a YAML or JSON stream into documents, textually, the way AVP's decoder does (§1.4).
+
+Splitting is line based and never parses: a big chart's CRDs with nothing to replace are
+passed through untouched (decision D4), so only documents that *can* hold a placeholder pay
+for parsing. :func:`needs_parsing` is that cheap, conservative test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from avp_py.errors import ManifestParseError
+
+# A separator is a line starting with '---' at column 0 (apimachinery's YAMLReader).
+_SEPARATOR = re.compile(r"^---(.*)$", re.MULTILINE)
+_COMMENT_OR_BLANK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
+_TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*\S", re.MULTILINE)
+# Escapes that could spell '<', '/', '.' or a letter inside a double-quoted YAML/JSON string,
+# or join two lines ('\' at a line end): such documents are parsed whatever their text shows.
+_ESCAPE = re.compile(r"\\[xuU/\r\n]")
+# kustomize.config.k8s.io: a kustomization file is parsed so that directory mode can skip it.
+_MARKERS = ("<path:", "avp.kubernetes.io", "Secret", "kustomize.config.k8s.io")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One document's text and where it came from."""
+
+    source: str
+    number: int  # 1-based among the source's non-blank documents
+    line: int  # 1-based line of the source where the document starts
+    text: str
+    is_json: bool
+
+    def describe(self) -> str:
+        """``file.yaml (document 2, line 14)``: used in every message about this document."""
+        return f"{self.source} (document {self.number}, line {self.line})"
+
+
+def split(source: str, text: str) -> list[Chunk]:
+    """The non-blank documents of a stream: JSON mode if it starts with '{', else YAML."""
+    if text.startswith("{"):
+        return _split_json(source, text)
+    return _split_yaml(source, text)
+
+
+def _split_yaml(source: str, text: str) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    start, line = 0, 1
+    for match in _SEPARATOR.finditer(text):
+        rest = match.group(1).strip()
+        if rest and not rest.startswith("#"):
+            number = text.count("\n", 0, match.start()) + 1
+            raise ManifestParseError(
+                f"{source}, line {number}: invalid Yaml document separator: {rest[:80]}"
+            )
+        _append(chunks, source, text[start : match.start()], line)
+        line += text.count("\n", start, match.end()) + 1
+        start = match.end() + 1
+    _append(chunks, source, text[start:], line)
+    return chunks
+
+
+def _append(chunks: list[Chunk], source: str, body: str, line: int) -> None:
+    if not is_blank(body):
+        chunks.append(Chunk(source, len(chunks) + 1, line, body, is_json=False))
+
+
+def is_blank(body: str) -> bool:
+    """Empty, whitespace-only or comment-only text: a document AVP skips silently."""
+    return not body.strip() or _COMMENT_OR_BLANK.match(body) is not None
+
+
+def _split_json(source: str, text: str) -> list[Chunk]:
+    decoder = json.JSONDecoder()
+    chunks: list[Chunk] = []
+    position = 0
+    while True:
+        position = _skip_space(text, position)
+        if position >= len(text):
+            return chunks
+        try:
+            _, end = decoder.raw_decode(text, position)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            line = text.count("\n", 0, getattr(exc, "pos", position)) + 1
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            raise ManifestParseError(f"{source}, line {line}: invalid JSON: {reason}") from exc
+        line = text.count("\n", 0, position) + 1
+        chunks.append(Chunk(source, len(chunks) + 1, line, text[position:end], is_json=True))
+        position = end
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def needs_parsing(chunk: Chunk) -> bool:
+    """False only when the text proves the document holds nothing avp-py acts on.
+
+    A document needs parsing if it may contain an inline placeholder, any ``avp.kubernetes.io``
+    annotation (generic mode, ignore, ...), or is possibly a ``Secret`` (base64-encoded
+    placeholders), or has no top-level ``kind:`` line (it must then be checked), or uses
+    escapes that could hide any of those. JSON documents are always parsed (re-emitted as YAML).
+    """
+    text = chunk.text
+    if chunk.is_json or text.lstrip().startswith(("{", "[")):
+        return True
+    if any(marker in text for marker in _MARKERS):
+        return True
+    if "\\" in text and _ESCAPE.search(text):
+        return True
+    return _TOP_LEVEL_KIND.search(text) is None

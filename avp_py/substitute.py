@@ -1,0 +1,160 @@
+"""Fill a planned document with resolved values: modifiers, kind rules, remove-missing. Pure.
+
+Per string (avp-behaviour.md §3.4): each placeholder is replaced by its value when that is a
+string; a non-string result (a number from ``jsonParse``, a map) replaces the *whole* field.
+``Secret`` values that were base64 templates are re-encoded (§3.5); ``ConfigMap`` values are
+stringified (§3.6); ``remove-missing`` deletes a mapping key whose value is missing (§3.8).
+This is the only module that reveals secret values, and it never puts one in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from avp_py import modifiers
+from avp_py.errors import ModifierError
+from avp_py.model import SecretRef, YamlNode
+from avp_py.planner import DocumentPlan, PlannedPlaceholder, Slot
+from avp_py.resolver import Missing, Outcome
+from avp_py.walk import DELETE, Delete, FieldPath, apply_edits
+
+Lookup = Callable[[SecretRef], Outcome]
+
+_INT64 = 1 << 63
+
+
+@dataclass(frozen=True, slots=True)
+class Substitution:
+    """The filled body (None if nothing changed) and every failure, located."""
+
+    body: YamlNode | None
+    failures: tuple[str, ...]
+    values_used: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Filled:
+    value: YamlNode
+    missing: tuple[str, ...]
+    errors: tuple[str, ...]
+
+
+class _Failed(Exception):
+    """One placeholder could not be filled (``missing`` tells which kind)."""
+
+    def __init__(self, message: str, missing: bool) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def substitute(plan: DocumentPlan, lookup: Lookup) -> Substitution:
+    """Apply every slot of ``plan``; the document is unchanged if any slot failed."""
+    edits: dict[FieldPath, YamlNode | Delete] = {}
+    failures: list[str] = []
+    for slot in plan.slots:
+        filled = _fill(slot, lookup)
+        where = plan.where(slot)
+        if filled.missing and plan.directives.remove_missing and slot.in_mapping:
+            edits[slot.path] = DELETE
+            failures.extend(f"{where}: {error}" for error in filled.errors)
+            continue
+        problems = filled.missing + filled.errors
+        if not problems:
+            problems = _kind_rule(plan.document.kind, slot, filled.value, edits)
+        failures.extend(f"{where}: {problem}" for problem in problems)
+    if failures or not edits:
+        return Substitution(None, tuple(failures), len(edits))
+    return Substitution(apply_edits(plan.document.body, edits), (), len(edits))
+
+
+def _fill(slot: Slot, lookup: Lookup) -> _Filled:
+    pieces: list[str] = []
+    whole: list[YamlNode] = []
+    missing: list[str] = []
+    errors: list[str] = []
+    cursor = 0
+    for planned in slot.placeholders:
+        placeholder = planned.placeholder
+        pieces.append(slot.template[cursor : placeholder.start])
+        cursor = placeholder.end
+        try:
+            value = _evaluate(planned, lookup)
+        except _Failed as exc:
+            (missing if exc.missing else errors).append(str(exc))
+            pieces.append(placeholder.text)
+            continue
+        if isinstance(value, str):
+            pieces.append(value)
+        else:
+            whole.append(value)  # the last non-string result wins, as in AVP
+            pieces.append(placeholder.text)
+    pieces.append(slot.template[cursor:])
+    value = whole[-1] if whole else "".join(pieces)
+    return _Filled(value, tuple(missing), tuple(errors))
+
+
+def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:
+    placeholder, ref = planned.placeholder, planned.ref
+    if ref is None:
+        raise _Failed(
+            f"missing Vault value for placeholder {placeholder.keyspec}"
+            " (the avp.kubernetes.io/path annotation is empty)",
+            missing=True,
+        )
+    outcome = lookup(ref)
+    if isinstance(outcome, Missing):
+        raise _Failed(
+            f"missing Vault value for placeholder {placeholder.keyspec}"
+            f" ({ref.describe()}: {outcome.reason})",
+            missing=True,
+        )
+    value = outcome.reveal()
+    for call in placeholder.modifiers:
+        try:
+            value = modifiers.apply(call.name, call.args, value)
+        except ModifierError as exc:
+            raise _Failed(f"{exc} for placeholder {placeholder.keyspec}", missing=False) from None
+    return normalize(value)
+
+
+def _kind_rule(
+    kind: str, slot: Slot, value: YamlNode, edits: dict[FieldPath, YamlNode | Delete]
+) -> tuple[str, ...]:
+    if slot.base64 or kind == "ConfigMap":
+        text = stringify(value)
+        if text is None:
+            where = "a base64-encoded Secret value" if slot.base64 else "a ConfigMap value"
+            return (f"a {modifiers.go_type_name(value)} cannot be written into {where}",)
+        value = base64.b64encode(modifiers.to_bytes(text)).decode("ascii") if slot.base64 else text
+    if isinstance(value, str):
+        # Bytes that are not UTF-8 (from base64decode) become U+FFFD, as Go's JSON step does.
+        value = modifiers.to_bytes(value).decode("utf-8", "replace")
+    edits[slot.path] = value
+    return ()
+
+
+def stringify(value: YamlNode) -> str | None:
+    """AVP's ConfigMap rule: strings as is, ints in decimal, bools; None for anything else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int)):
+        return str(value)
+    return None
+
+
+def normalize(value: object) -> YamlNode:
+    """A modifier/backend result as it reaches the manifest after AVP's JSON step.
+
+    Integral float64 values become integers (``jsonParse`` of ``2`` gives ``replicas: 2``).
+    """
+    if isinstance(value, float) and value.is_integer() and -_INT64 <= value < _INT64:
+        return int(value)
+    if isinstance(value, dict):
+        return {str(key): normalize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalize(item) for item in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

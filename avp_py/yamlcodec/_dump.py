@@ -1,0 +1,126 @@
+"""``dump_yaml``: one document through libyaml's emitter, the emitter go-yaml v2 is a port of.
+
+Every scalar is an untagged, implicit scalar whose style we choose (literal block for
+multi-line text, double quotes when :func:`needs_quotes` says a reader would type it, else
+plain); libyaml downgrades a plain scalar to quotes wherever plain is impossible. Events are
+emitted directly: no node graph, so no anchors and no resolver of PyYAML's deciding anything.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Iterator
+
+from yaml._yaml import CEmitter
+from yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+
+from avp_py.model import YamlNode
+from avp_py.yamlcodec._quoting import needs_quotes
+from avp_py.yamlcodec._scalars import format_go_float
+
+_Emit = Callable[[Event], None]
+_WIDTH = -1  # libyaml: no limit, so long strings are never folded
+_IMPLICIT = (True, True)  # no tag is ever written
+# NEL, LS and PS are line breaks in YAML 1.1 but text in YAML 1.2: only escapes are safe.
+_UNSAFE_RAW = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dump_yaml(node: YamlNode) -> str:
+    """Emit one document in block style, key order kept, trailing newline, no '---'."""
+    stream = io.StringIO()
+    emitter = CEmitter(stream, indent=2, width=_WIDTH, allow_unicode=True)
+    emitter.open()
+    emitter.emit(DocumentStartEvent(explicit=False))
+    _emit_value(emitter.emit, node)
+    emitter.emit(DocumentEndEvent(explicit=False))
+    emitter.close()
+    return stream.getvalue()
+
+
+def _emit_value(emit: _Emit, root: YamlNode) -> None:
+    """Depth-first, in document order, without recursion."""
+    if not isinstance(root, (dict, list)):
+        emit(_scalar(root))
+        return
+    stack = [_open(emit, root)]
+    while stack:
+        for item in stack[-1]:
+            if isinstance(item, (dict, list)):
+                stack.append(_open(emit, item))
+                break
+            emit(_scalar(item))
+        else:
+            stack.pop()
+
+
+def _open(emit: _Emit, value: dict[str, YamlNode] | list[YamlNode]) -> Iterator[YamlNode]:
+    if isinstance(value, dict):
+        emit(MappingStartEvent(None, None, True, flow_style=False))
+        return _mapping_items(emit, value)
+    emit(SequenceStartEvent(None, None, True, flow_style=False))
+    return _sequence_items(emit, value)
+
+
+def _mapping_items(emit: _Emit, mapping: dict[str, YamlNode]) -> Iterator[YamlNode]:
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise TypeError(f"a mapping key must be a str, not {type(key).__name__}")
+        emit(_string(key))
+        yield value
+    emit(MappingEndEvent())
+
+
+def _sequence_items(emit: _Emit, sequence: list[YamlNode]) -> Iterator[YamlNode]:
+    yield from sequence
+    emit(SequenceEndEvent())
+
+
+def _scalar(value: YamlNode) -> ScalarEvent:
+    if isinstance(value, str):
+        return _string(value)
+    return ScalarEvent(None, None, _IMPLICIT, _plain(value))
+
+
+def _string(text: str) -> ScalarEvent:
+    if not text.isascii() and _UNSAFE_RAW.search(text):
+        # Go's JSON step turns invalid UTF-16 into U+FFFD; NEL/LS/PS get escaped.
+        return ScalarEvent(None, None, _IMPLICIT, _SURROGATE.sub("\ufffd", text), style='"')
+    if "\n" in text:
+        return ScalarEvent(None, None, _IMPLICIT, text, style="|")
+    style = '"' if needs_quotes(text) else None
+    return ScalarEvent(None, None, _IMPLICIT, text, style=style)
+
+
+def _plain(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))  # plain digits, also for int subclasses
+    if isinstance(value, float):
+        return _float(value)
+    raise TypeError(f"cannot write a {type(value).__name__} as YAML")
+
+
+def _float(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+    text = format_go_float(value)
+    mantissa, exponent_mark, exponent = text.partition("e")
+    if exponent_mark and "." not in mantissa:
+        # Go writes "1e+06"; YAML 1.1 (PyYAML) needs a dot to read a float: "1.0e+06".
+        return f"{mantissa}.0e{exponent}"
+    return text

@@ -1,0 +1,242 @@
+"""``load_yaml``: libyaml parses and composes, go-yaml v2 + sigs.k8s.io/yaml rules build values.
+
+Three passes at most: libyaml composes the node graph (with our plain-scalar typing), an
+alias check bounds the expanded size before anything is expanded (only when the text can hold
+aliases at all), and an iterative builder makes the values, checking depth and node count.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+
+from yaml.error import MarkedYAMLError
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
+
+from avp_py.model import YamlNode
+from avp_py.yamlcodec import _tags
+from avp_py.yamlcodec._model import DEFAULT_LIMITS, Limits, YamlSyntaxError
+from avp_py.yamlcodec._scalars import format_go_float, format_go_float32, json_number
+from avp_py.yamlcodec._tags import line_of
+
+_Build = Generator[tuple[Node, int], YamlNode, YamlNode]
+_STR = _tags.STR
+_MERGE = _tags.MERGE
+_TAB_PROBLEM = "found character that cannot start any token"
+
+
+def load_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:
+    """Parse ONE YAML document (the caller has already split the stream) with go-yaml v2
+    typing, then apply the sigs.k8s.io/yaml JSON conversion.
+
+    Empty / comment-only / ``null`` document -> None.
+    """
+    with _gc_paused():
+        root = _compose(text)
+        if root is None:
+            return None
+        if "&" in text and "*" in text:  # no anchor or no alias: nothing can expand
+            _check_expansion(root, limits)
+        if isinstance(root, ScalarNode):
+            return scalar_value(root)
+        return _Builder(limits).run(root)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one document is composed and built.
+
+    Building creates hundreds of thousands of short-lived, cycle-free objects per MB; the
+    collector's full passes over them made a 1 MB document 2-3x slower. The previous state is
+    restored, and overlapping calls from several threads still end with the collector on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compose(text: str) -> Node | None:
+    try:
+        return _tags.Composer(text).get_single_node()
+    except MarkedYAMLError as exc:
+        raise _marked_error(exc, text) from exc
+    except ReaderError as exc:
+        raise _reader_error(exc, text) from exc
+    except UnicodeEncodeError as exc:  # a lone surrogate: the text was not decoded UTF-8
+        line = text.count("\n", 0, exc.start) + 1
+        raise YamlSyntaxError("invalid YAML: the text is not valid Unicode", line) from exc
+
+
+def _marked_error(exc: MarkedYAMLError, text: str) -> YamlSyntaxError:
+    # Only libyaml's fixed problem text and the line: never the mark's snippet of the buffer.
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "unknown problem parsing YAML content"
+    if mark is not None and problem == _TAB_PROBLEM and _char_at(text, mark.line, mark.column):
+        problem = "found character '\\t' that cannot start any token (tabs cannot indent YAML)"
+    elif exc.problem and exc.context:
+        problem = f"{exc.problem} ({exc.context})"
+    return YamlSyntaxError(f"invalid YAML: {problem}", mark.line + 1 if mark else None)
+
+
+def _char_at(text: str, line: int, column: int) -> bool:
+    lines = text.splitlines()
+    return line < len(lines) and lines[line][column : column + 1] == "\t"
+
+
+def _reader_error(exc: ReaderError, text: str) -> YamlSyntaxError:
+    # libyaml reports a byte offset into the UTF-8 text; the character is a control code.
+    line = text.encode("utf-8", "surrogatepass")[: exc.position].count(b"\n") + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "\0")
+    message = f"invalid YAML: found unacceptable character #x{code:04x}: {exc.reason}"
+    return YamlSyntaxError(message, line)
+
+
+def _check_expansion(root: Node, limits: Limits) -> None:
+    """Expanded size of the node graph, memoised on node identity: an alias bomb is rejected
+    after visiting its few distinct nodes, never expanded. Also rejects self-referring aliases.
+    """
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            size = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
+            if size > limits.max_nodes:
+                raise YamlSyntaxError(_too_many(limits), line_of(node))
+            sizes[id(node)] = size
+        elif id(node) in entered:
+            if id(node) not in sizes:
+                raise YamlSyntaxError("invalid YAML: an alias refers to itself", line_of(node))
+        elif not isinstance(node, ScalarNode):
+            entered.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+
+
+def _children(node: Node) -> Sequence[Node]:
+    if isinstance(node, MappingNode):
+        return [item for pair in node.value for item in pair]
+    return node.value if isinstance(node, SequenceNode) else ()
+
+
+def _too_many(limits: Limits) -> str:
+    return f"the document has more than {limits.max_nodes} nodes once aliases are expanded"
+
+
+class _Builder:
+    """Builds values without recursion: each collection is a generator that yields the child
+    collections it needs; scalars are built inline."""
+
+    def __init__(self, limits: Limits) -> None:
+        self._limits = limits
+        self._count = 0
+
+    def run(self, root: Node) -> YamlNode:
+        stack = [self._collection(root, 1)]
+        value: YamlNode = None
+        while True:
+            try:
+                child, depth = stack[-1].send(value)
+            except StopIteration as stop:
+                stack.pop()
+                if not stack:
+                    result: YamlNode = stop.value
+                    return result
+                value = stop.value
+                continue
+            if depth > self._limits.max_depth:
+                message = f"the document is nested deeper than {self._limits.max_depth} levels"
+                raise YamlSyntaxError(message, line_of(child))
+            stack.append(self._collection(child, depth))
+            value = None
+
+    def _collection(self, node: Node, depth: int) -> _Build:
+        self._count += 1 + len(node.value) * (2 if isinstance(node, MappingNode) else 1)
+        if self._count > self._limits.max_nodes:
+            raise YamlSyntaxError(_too_many(self._limits), line_of(node))
+        _tags.check_collection(node)
+        if isinstance(node, MappingNode):
+            return self._mapping(node, depth)
+        return self._sequence(node, depth)
+
+    def _sequence(self, node: Node, depth: int) -> _Build:
+        items: list[YamlNode] = []
+        for item in node.value:
+            if item.__class__ is not ScalarNode:
+                items.append((yield item, depth + 1))
+            else:
+                items.append(item.value if item.tag == _STR else scalar_value(item))
+        return items
+
+    def _mapping(self, node: Node, depth: int) -> _Build:
+        out: dict[str, YamlNode] = {}
+        explicit: set[str] | None = None  # set once a merge has put non-explicit keys in out
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE and _tags.is_merge_key(key_node):
+                explicit = set(out) if explicit is None else explicit
+                yield from _merge(out, value_node, depth)
+                continue
+            plain_key = key_node.tag == _STR and key_node.__class__ is ScalarNode
+            key: str = key_node.value if plain_key else map_key(key_node)
+            if key in (out if explicit is None else explicit):
+                raise YamlSyntaxError(f'invalid YAML: duplicate key "{key}"', line_of(key_node))
+            if explicit is not None:
+                explicit.add(key)
+            if value_node.__class__ is not ScalarNode:
+                out[key] = yield value_node, depth + 1
+            else:
+                out[key] = value_node.value if value_node.tag == _STR else scalar_value(value_node)
+        return out
+
+
+def _merge(out: dict[str, YamlNode], value_node: Node, depth: int) -> _Build:
+    """go-yaml v2 writes the merged mappings into ``out``, overwriting keys already there."""
+    for source in _tags.merge_sources(value_node):
+        merged = yield source, depth
+        if isinstance(merged, dict):  # always: a mapping node builds a dict
+            out.update(merged)
+    return None
+
+
+def scalar_value(node: Node) -> YamlNode:
+    """A scalar's value after the JSON step: int64, float, bool, None or str."""
+    if node.tag == _tags.STR:
+        text: str = node.value
+        return text
+    kind, value = _tags.typed(node)
+    if kind == "uint" and isinstance(value, int):
+        return json_number(float(value))  # Go marshals a uint64; above int64 it reads a float
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            message = f"json: unsupported value: {format_go_float(value)}"
+            raise YamlSyntaxError(message, line_of(node))
+        return json_number(value)
+    return value
+
+
+def map_key(node: Node) -> str:
+    """A mapping key as sigs.k8s.io/yaml turns it into a JSON object key."""
+    if not isinstance(node, ScalarNode):
+        raise YamlSyntaxError("invalid YAML: a mapping key must be a scalar", line_of(node))
+    if node.tag == _tags.STR:
+        text: str = node.value
+        return text
+    kind, value = _tags.typed(node)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "int" and isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_go_float32(value)
+    type_name = "null" if value is None else "uint64"
+    raise YamlSyntaxError(f"unsupported map key of type {type_name}", line_of(node))

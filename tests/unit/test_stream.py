@@ -1,0 +1,81 @@
+"""Textual splitting of manifest streams and the parse-or-pass-through decision."""
+
+from __future__ import annotations
+
+import pytest
+
+from avp_py.errors import ManifestParseError
+from avp_py.stream import Chunk, is_blank, needs_parsing, split
+
+
+def test_yaml_documents_keep_their_text_and_lines() -> None:
+    text = "---\na: 1\n---  # comment\n# only a comment\n---\nkind: X\nb: 2\n"
+    chunks = split("f.yaml", text)
+    assert [(c.number, c.line, c.text) for c in chunks] == [
+        (1, 2, "a: 1\n"),
+        (2, 6, "kind: X\nb: 2\n"),
+    ]
+
+
+def test_last_document_needs_no_newline() -> None:
+    assert [c.text for c in split("f", "a: 1\n---\nb: 2")] == ["a: 1\n", "b: 2"]
+
+
+def test_crlf_separators() -> None:
+    assert [c.text for c in split("f", "a: 1\r\n---\r\nb: 2\r\n")] == ["a: 1\r\n", "b: 2\r\n"]
+
+
+@pytest.mark.parametrize("line", ["--- !tag", "---foo", "----"])
+def test_invalid_separator_is_fatal(line: str) -> None:
+    with pytest.raises(ManifestParseError, match="invalid Yaml document separator"):
+        split("f.yaml", f"a: 1\n{line}\nb: 2\n")
+
+
+def test_dots_are_not_a_separator() -> None:
+    assert len(split("f", "a: 1\n...\nb: 2\n")) == 1
+
+
+def test_json_stream() -> None:
+    chunks = split("f.json", '{"kind": "A"}\n  {"kind": "B",\n "x": [1]}')
+    assert [(c.line, c.text, c.is_json) for c in chunks] == [
+        (1, '{"kind": "A"}', True),
+        (2, '{"kind": "B",\n "x": [1]}', True),
+    ]
+
+
+def test_invalid_json_names_the_line() -> None:
+    with pytest.raises(ManifestParseError, match=r"f.json, line 2: invalid JSON"):
+        split("f.json", '{"a": 1}\n{"b": }')
+
+
+@pytest.mark.parametrize(
+    ("text", "blank"),
+    [("", True), ("  \n\n", True), ("# a\n  # b\n", True), ("# a\nx: 1", False), ("x", False)],
+)
+def test_blank(text: str, blank: bool) -> None:
+    assert is_blank(text) is blank
+
+
+def _chunk(text: str, is_json: bool = False) -> Chunk:
+    return Chunk("f", 1, 1, text, is_json)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kind: CustomResourceDefinition\nspec:\n  description: <namespace>/<name>\n", False),
+        ("kind: ConfigMap\ndata:\n  a: <path:v#k>\n", True),
+        ("kind: ConfigMap\nmetadata:\n  annotations:\n    avp.kubernetes.io/path: v\n", True),
+        ("kind: Secret\ndata:\n  a: PHBhdGg6diNrPg==\n", True),
+        ('kind: ConfigMap\ndata:\n  a: "\\x3cpath:v#k>"\n', True),
+        ('kind: ConfigMap\ndata:\n  a: "<pa\\\n  th:v#k>"\n', True),
+        ("apiVersion: v2\nname: chart\n", True),  # no kind: must be parsed to be checked
+        ("{kind: ConfigMap}\n", True),
+    ],
+)
+def test_needs_parsing(text: str, expected: bool) -> None:
+    assert needs_parsing(_chunk(text)) is expected
+
+
+def test_json_is_always_parsed() -> None:
+    assert needs_parsing(_chunk('{"kind": "A"}', is_json=True))
