@@ -1,0 +1,1 @@
+"""Argo CD integration: CMP plugin configs, sidecar image, kustomize overlay, CI workflows."""
