@@ -42,6 +42,7 @@ _HELP = {
     "sensitive": "Same as --verbose (avp-py never prints values or credentials).",
     "token": "Accepted for argocd-vault-plugin compatibility; no effect.",
     "empty": "Succeed with empty output when the input holds no documents.",
+    "no_cache": "Neither read nor write the cross-run cache (AVP_CACHE_DIR) in this run.",
 }
 
 
@@ -68,6 +69,7 @@ def cli(ctx: click.Context) -> None:
 @click.option("--verbose-sensitive-output", is_flag=True, help=_HELP["sensitive"])
 @click.option("--disable-token-cache", is_flag=True, help=_HELP["token"])
 @click.option("--allow-empty", is_flag=True, help=_HELP["empty"])
+@click.option("--no-cache", is_flag=True, help=_HELP["no_cache"])
 def generate(
     paths: tuple[str, ...],
     config_path: str,
@@ -76,12 +78,16 @@ def generate(
     verbose_sensitive_output: bool,
     disable_token_cache: bool,
     allow_empty: bool,
+    no_cache: bool,
 ) -> None:
     """Render the manifests of PATH (a file, a directory, or - for stdin) to stdout."""
     started = time.monotonic()
     if verbose or verbose_sensitive_output:
         _enable_verbose()
-    result = _run(lambda: _generate(paths, config_path, secret_name, allow_empty))
+    flags = {"AVP_ALLOW_EMPTY": "true"} if allow_empty else {}
+    if no_cache:
+        flags["AVP_CACHE_DIR"] = ""
+    result = _run(lambda: _generate(paths, config_path, secret_name, flags))
     _write_stdout(result.text)
     stats = result.stats
     log.info(
@@ -97,13 +103,13 @@ def generate(
 
 
 def _generate(
-    paths: Sequence[str], config_path: str, secret_name: str, allow_empty: bool
+    paths: Sequence[str], config_path: str, secret_name: str, flags: Mapping[str, str]
 ) -> RenderResult:
     if not paths:
         raise ConfigError("<path> argument required to generate manifests")
     if len(paths) > 1:
         log.warning("ignoring extra arguments: %s", " ".join(paths[1:]))
-    settings = _settings(config_path, secret_name, allow_empty)
+    settings = _settings(config_path, secret_name, flags)
     deadline = start_deadline(settings.timeout_seconds)
     path = paths[0]
     if path == "-":
@@ -117,14 +123,13 @@ def _generate(
     return render(inputs, settings, deadline, directory_mode=os.path.isdir(path))
 
 
-def _settings(config_path: str, secret_name: str, allow_empty: bool) -> Settings:
+def _settings(config_path: str, secret_name: str, flags: Mapping[str, str]) -> Settings:
     environ: Mapping[str, str] = os.environ
     config: dict[str, object] = {}
     if secret_name:
         config = dict(kubesecret.read(secret_name, environ))
     if config_path:
         config = configfile.load(config_path)  # replaces the Secret's keys, as in AVP
-    flags = {"AVP_ALLOW_EMPTY": "true"} if allow_empty else {}
     return load_settings(environ, config, flags)
 
 

@@ -6,13 +6,16 @@ of every document are collected and raised together, so one run reports everythi
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
 from avp_py import backends, documents, output, yamlcodec
+from avp_py.backends import cache
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
@@ -21,7 +24,7 @@ from avp_py.model import Deadline, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, plan_document
 from avp_py.policy import ReferenceRules
 from avp_py.resolver import Outcome, Resolver
-from avp_py.settings import Settings
+from avp_py.settings import BACKEND_PREFIXES, Settings
 from avp_py.sources import Source
 from avp_py.substitute import substitute
 
@@ -50,8 +53,22 @@ class RenderResult:
 
 
 def default_backend(settings: Settings, context: BackendContext) -> SecretBackend:
-    """Build the backend named by ``AVP_TYPE`` through the registry."""
-    return backends.load_factory(settings.backend)(context)
+    """Build the backend named by ``AVP_TYPE`` through the registry, behind the cache if set."""
+    backend = backends.load_factory(settings.backend)(context)
+    if settings.cache is None:
+        return backend
+    return cache.wrap(backend, settings.cache, _cache_namespace(settings), context.stats)
+
+
+def _cache_namespace(settings: Settings) -> str:
+    """What makes a cached value valid: the backend and everything that selects the identity,
+    the cloud or the file. A relative AVP_FILE_PATH depends on the working directory."""
+    options = {
+        key: os.path.abspath(value) if key == "AVP_FILE_PATH" else value
+        for key, value in settings.options.items()
+        if key.startswith((*BACKEND_PREFIXES, "AVP_AZURE_", "AVP_FILE_"))
+    }
+    return json.dumps([settings.backend, sorted(options.items())])
 
 
 def render(

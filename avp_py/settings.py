@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from avp_py import backends
+from avp_py.backends.cache import CacheSettings
 from avp_py.directives import parse_bool
 from avp_py.errors import ConfigError
 from avp_py.policy import TenantPolicy, compile_path_validation, load_policy
@@ -75,6 +76,7 @@ class Settings:
     max_depth: int = 200
     policy: TenantPolicy = field(default_factory=TenantPolicy)
     app: AppContext = field(default_factory=AppContext)
+    cache: CacheSettings | None = None
 
 
 def load_settings(
@@ -104,6 +106,7 @@ def load_settings(
         max_depth=_integer(values, "AVP_MAX_DEPTH", 200, 4, 10_000),
         policy=load_policy(values, app),
         app=app,
+        cache=_cache(values),
     )
 
 
@@ -157,6 +160,18 @@ def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[st
     return accepted
 
 
+def _cache(values: Mapping[str, str]) -> CacheSettings | None:
+    directory = values.get("AVP_CACHE_DIR", "").strip()
+    if not directory:
+        return None
+    return CacheSettings(
+        directory=directory,
+        key=values.get("AVP_CACHE_KEY", ""),
+        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", 60.0, allow_zero=True),
+        max_entries=_integer(values, "AVP_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
+    )
+
+
 def _integer(values: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
     raw = values.get(key, "").strip()
     if not raw:
@@ -170,7 +185,9 @@ def _integer(values: Mapping[str, str], key: str, default: int, low: int, high: 
     return number
 
 
-def _seconds(values: Mapping[str, str], key: str, default: float) -> float:
+def _seconds(
+    values: Mapping[str, str], key: str, default: float, allow_zero: bool = False
+) -> float:
     raw = values.get(key, "").strip()
     if not raw:
         return default
@@ -178,8 +195,9 @@ def _seconds(values: Mapping[str, str], key: str, default: float) -> float:
         seconds = float(raw)
     except ValueError:
         raise ConfigError(f"{key} must be a number of seconds, not {raw!r}") from None
-    if not 0 < seconds <= 3600:
-        raise ConfigError(f"{key} must be more than 0 and at most 3600 seconds, not {raw}")
+    low = 0.0 if allow_zero else 1e-3
+    if not low <= seconds <= 86_400 * 365:
+        raise ConfigError(f"{key} must be between {low:g} and {86_400 * 365} seconds, not {raw}")
     return seconds
 
 
