@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from avp_py import __version__, configfile, kubesecret, sources
+from avp_py import __version__, sources
 from avp_py.errors import AvpError, ConfigError, ExitCode, InputError
 from avp_py.render import RenderResult, render, start_deadline
 from avp_py.settings import Settings, load_settings
@@ -124,11 +124,17 @@ def _generate(
 
 
 def _settings(config_path: str, secret_name: str, flags: Mapping[str, str]) -> Settings:
+    # The config sources are imported only when used: they pull in urllib, ssl, email and
+    # configparser, which every render would otherwise pay for at start-up.
     environ: Mapping[str, str] = os.environ
     config: dict[str, object] = {}
     if secret_name:
+        from avp_py import kubesecret
+
         config = dict(kubesecret.read(secret_name, environ))
     if config_path:
+        from avp_py import configfile
+
         config = configfile.load(config_path)  # replaces the Secret's keys, as in AVP
     return load_settings(environ, config, flags)
 

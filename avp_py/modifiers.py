@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from avp_py import jsonpath, yamlcodec
+from avp_py import yamlcodec
 from avp_py.errors import ManifestParseError, ModifierError
 
 Modifier = Callable[[tuple[str, ...], object], object]
@@ -118,6 +118,8 @@ def json_path(args: tuple[str, ...], value: object) -> object:
     if not args:
         raise ModifierError("invalid parameters")
     data = decode_go_json(value) if isinstance(value, str) else as_go_json(value)
+    from avp_py import jsonpath  # imported on first use: most runs need no JSONPath
+
     try:
         return jsonpath.evaluate(" ".join(args), data)
     except jsonpath.JsonPathError as exc:

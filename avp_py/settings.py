@@ -167,7 +167,7 @@ def _cache(values: Mapping[str, str]) -> CacheSettings | None:
     return CacheSettings(
         directory=directory,
         key=values.get("AVP_CACHE_KEY", ""),
-        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", 60.0, allow_zero=True),
+        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", 60.0, 0.0, 86_400 * 365),
         max_entries=_integer(values, "AVP_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
     )
 
@@ -186,7 +186,7 @@ def _integer(values: Mapping[str, str], key: str, default: int, low: int, high: 
 
 
 def _seconds(
-    values: Mapping[str, str], key: str, default: float, allow_zero: bool = False
+    values: Mapping[str, str], key: str, default: float, low: float = 1e-3, high: float = 3600
 ) -> float:
     raw = values.get(key, "").strip()
     if not raw:
@@ -195,9 +195,8 @@ def _seconds(
         seconds = float(raw)
     except ValueError:
         raise ConfigError(f"{key} must be a number of seconds, not {raw!r}") from None
-    low = 0.0 if allow_zero else 1e-3
-    if not low <= seconds <= 86_400 * 365:
-        raise ConfigError(f"{key} must be between {low:g} and {86_400 * 365} seconds, not {raw}")
+    if not low <= seconds <= high:
+        raise ConfigError(f"{key} must be between {low:g} and {high:g} seconds, not {raw}")
     return seconds
 
 

@@ -103,7 +103,7 @@ def test_unrelated_app_env_is_ignored() -> None:
     [
         ("AVP_MAX_CONCURRENCY", "0", "between 1 and 256"),
         ("AVP_MAX_CONCURRENCY", "many", "must be an integer"),
-        ("AVP_TIMEOUT_SECONDS", "-1", "more than 0"),
+        ("AVP_TIMEOUT_SECONDS", "-1", "between 0.001 and 3600"),
         ("AVP_ALLOW_EMPTY", "maybe", "true or false"),
         ("AVP_PATH_VALIDATION", "(?!x)", "invalid or unsupported Perl syntax"),
         ("AVP_PATH_VALIDATION", "[", "is not a valid regular expression"),
@@ -135,3 +135,12 @@ def test_app_context_comes_from_argocd_variables() -> None:
         }
     )
     assert (settings.app.name, settings.app.namespace, settings.app.project) == ("web", "ns", "p")
+
+
+def test_cache_settings_only_with_a_directory() -> None:
+    assert load_settings({**BASE, "AVP_CACHE_TTL_SECONDS": "-1"}).cache is None
+    with pytest.raises(ConfigError, match="between 0 and"):
+        load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_TTL_SECONDS": "-1"})
+    cache = load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_KEY": "s3cr3t" * 8}).cache
+    assert cache is not None and cache.ttl_seconds == 60.0
+    assert "s3cr3t" not in repr(cache)
