@@ -96,9 +96,10 @@ def _parse(chunk: stream.Chunk, limits: yamlcodec.Limits) -> dict[str, YamlNode]
 
 
 def _with_context(chunk: stream.Chunk, exc: ManifestParseError) -> str:
+    """``file (document n, line l): problem``; the problem's own line if the parser knows it."""
     line = getattr(exc, "line", None)
-    where = f", line {chunk.line + line - 1}" if isinstance(line, int) else ""
-    return f"{chunk.source} (document {chunk.number}{where}): {exc}"
+    absolute = chunk.line + line - 1 if isinstance(line, int) else chunk.line
+    return f"{chunk.source} (document {chunk.number}, line {absolute}): {exc}"
 
 
 def _not_a_resource(document: Document) -> bool:

@@ -1,0 +1,117 @@
+"""Modifiers: AVP's semantics and error texts (avp-behaviour.md §3.9, §5.3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from avp_py.errors import ModifierError
+from avp_py.modifiers import apply, check_call, go_type_name
+
+
+def test_indent_matches_avp() -> None:
+    assert apply("indent", ("3",), "a\nmulti-line\nstring") == "a\n   multi-line\n   string"
+    # AVP trims every line, drops blank lines and keeps a trailing newline.
+    assert apply("indent", ("2",), "  a \n\n  b\n") == "a\n  b\n"
+    assert apply("indent", ("-4",), "a\nb") == "a\nb"
+
+
+def test_sha256sum() -> None:
+    assert apply("sha256sum", (), "mysecret") == (
+        "652c7dc687d98c9889304ed2e408c74b611e86a40caa51c4b43f1dd5913c5cd0"
+    )
+
+
+def test_base64_round_trip_is_binary_safe() -> None:
+    encoded = "AP8QIA=="  # bytes 00 ff 10 20: not UTF-8
+    decoded = apply("base64decode", (), encoded)
+    assert apply("base64encode", (), decoded) == encoded
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("aGVsbG8=", "hello"),
+        ("aGVs\nbG8=", "hello"),  # CR/LF ignored
+        ("aGVsbG8", "hel"),  # unpadded tail dropped
+        ("aGVs!!!!bG8=", "hel"),  # decoding stops at the first bad group
+        ("aGVsbA==garbage", "hell"),  # a correctly padded group followed by garbage is kept
+        ("", ""),
+    ],
+)
+def test_base64decode_is_lenient_like_go(text: str, expected: str) -> None:
+    assert apply("base64decode", (), text) == expected
+
+
+def test_json_parse_gives_go_values() -> None:
+    assert apply("jsonParse", (), '{"a": [1, true, null]}') == {"a": [1.0, True, None]}
+
+
+def test_json_path_on_strings_and_maps() -> None:
+    data = {"deployment": {"replicas": 2, "image": {"name": "x"}}}
+    assert apply("jsonPath", ("{.deployment.replicas}",), data) == "2"
+    assert apply("jsonPath", ("{.deployment.image}",), data) == '{"name":"x"}'
+    assert apply("jsonPath", ("{.a}",), '{"a": 1000000}') == "1e+06"
+
+
+def test_yaml_parse_uses_yaml_11_typing() -> None:
+    assert apply("yamlParse", (), "---\nkey1: yes\nkey2: '2'") == {"key1": True, "key2": "2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "value", "message"),
+    [
+        ("base64encode", ("x",), "a", "base64encode: invalid parameters"),
+        ("base64encode", (), {"a": 1}, "base64encode: invalid datatype map[string]interface {}"),
+        ("jsonParse", (), ["a"], "jsonParse: invalid datatype []interface {}"),
+        ("sha256sum", (), 1.5, "sha256sum: invalid datatype float64, expected string"),
+        ("indent", ("2",), True, "indent: invalid datatype bool"),
+        ("jsonPath", ("{.missingPath}",), "{}", "jsonPath: missingPath is not found"),
+        ("jsonPath", ("{.a}",), "not json", "jsonPath: invalid JSON"),
+        ("jsonParse", (), "NaN", "jsonParse: invalid JSON"),
+        ("yamlParse", (), "a: [", "yamlParse: error converting YAML to JSON"),
+    ],
+)
+def test_errors(name: str, args: tuple[str, ...], value: object, message: str) -> None:
+    with pytest.raises(ModifierError) as caught:
+        apply(name, args, value)
+    assert str(caught.value).startswith(message)
+
+
+def test_errors_never_quote_the_value() -> None:
+    secret = "sk-live-VERY-SECRET"
+    for name in ("jsonParse", "jsonPath", "yamlParse"):
+        args = ("{.a}",) if name == "jsonPath" else ()
+        with pytest.raises(ModifierError) as caught:
+            apply(name, args, secret + ": [")
+        assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "problem"),
+    [
+        ("base64encod", (), "invalid modifier: base64encod"),
+        ("", (), "empty modifier statement"),
+        ("jsonPath", (), "jsonPath: invalid parameters"),
+        ("indent", ("1", "2"), "indent: invalid parameters"),
+        ("indent", ("two",), "indent: invalid indentation level"),
+        ("indent", ("100000",), "indent: invalid indentation level"),
+        ("indent", ("9" * 5000,), "indent: invalid indentation level"),
+        ("sha256sum", ("x",), "sha256sum: invalid parameters"),
+        ("indent", ("4",), None),
+        ("jsonPath", ("{.a", "b}"), None),
+    ],
+)
+def test_plan_time_checks(name: str, args: tuple[str, ...], problem: str | None) -> None:
+    assert check_call(name, args) == problem
+
+
+def test_go_type_names() -> None:
+    assert [go_type_name(v) for v in ({}, [], 1.0, True, 1, None, "s")] == [
+        "map[string]interface {}",
+        "[]interface {}",
+        "float64",
+        "bool",
+        "int",
+        "<nil>",
+        "string",
+    ]

@@ -1,0 +1,76 @@
+"""Input discovery and decoding (AVP's walk rules, fail-closed additions)."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+import pytest
+
+from avp_py.errors import InputError, ManifestParseError
+from avp_py.sources import decode, discover, read_file
+
+
+def _tree(root: Path) -> None:
+    for name in ("b.yaml", "B.yml", "a.json", "c.YAML", "notes.txt", "sub/z.yaml", ".git/x.yaml"):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("kind: X\n")
+
+
+def test_directory_walk_order_and_extensions(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    found = [os.path.relpath(p, tmp_path) for p in discover(str(tmp_path))]
+    assert found == [".git/x.yaml", "B.yml", "a.json", "b.yaml", "sub/z.yaml"]
+
+
+def test_single_file_roots(tmp_path: Path) -> None:
+    assert discover(str(tmp_path / "missing.yaml")) == [str(tmp_path / "missing.yaml")]
+    assert discover(str(tmp_path / "manifest.txt")) == []
+
+
+def test_symlinks(tmp_path: Path) -> None:
+    inside = tmp_path / "app"
+    inside.mkdir()
+    (inside / "real.yaml").write_text("kind: X\n")
+    (inside / "alias.yaml").symlink_to(inside / "real.yaml")
+    (inside / "linked-dir").symlink_to(inside)
+    assert [Path(p).name for p in discover(str(inside))] == ["alias.yaml", "real.yaml"]
+    secret = tmp_path / "outside.yaml"
+    secret.write_text("kind: X\n")
+    (inside / "escape.yaml").symlink_to(secret)
+    with pytest.raises(InputError, match="symlink points outside"):
+        discover(str(inside))
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="could not read file: .*missing.yaml from disk"):
+        read_file(str(tmp_path / "missing.yaml"), 1000)
+
+
+def test_size_limit_reads_only_what_it_needs(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a" * 5000)
+    with pytest.raises(InputError, match="larger than 1000 bytes"):
+        read_file(str(big), 1000)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (codecs.BOM_UTF8 + b"kind: X\n", "kind: X\n"),
+        ("kind: X\n".encode("utf-16"), "kind: X\n"),
+        ("k: é\n".encode(), "k: é\n"),
+    ],
+)
+def test_decoding(data: bytes, text: str) -> None:
+    assert decode("f", data, 1000).text == text
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"), [(b"k: \xff\xfe\n", "not UTF-8"), (b"k: a\x00b", "NUL")]
+)
+def test_binary_input_is_refused(data: bytes, reason: str) -> None:
+    with pytest.raises(ManifestParseError, match=reason):
+        decode("f", data, 1000)

@@ -1,0 +1,123 @@
+"""Substitution: AVP's per-string rules, kind rules, remove-missing; pure, values never in messages."""
+
+from __future__ import annotations
+
+from avp_py.directives import parse_directives
+from avp_py.documents import Document
+from avp_py.model import SecretRef, SecretValue, YamlNode
+from avp_py.planner import plan_document
+from avp_py.policy import ReferenceRules, TenantPolicy
+from avp_py.resolver import Missing, Outcome
+from avp_py.stream import Chunk
+from avp_py.substitute import Substitution, normalize, stringify, substitute
+
+VALUES: dict[str, object] = {
+    "s": "text",
+    "n": 3,
+    "f": 2.0,
+    "m": {"a": [1, 2]},
+    "json": '{"x": 5}',
+    "secret": "SENTINEL-zz9",
+    "null": "null",
+}
+
+
+def lookup(ref: SecretRef) -> Outcome:
+    if ref.key in VALUES:
+        return SecretValue(VALUES[ref.key], "v1")
+    return Missing("not found")
+
+
+def _run(body: dict[str, YamlNode]) -> Substitution:
+    result = plan_document(
+        Document(Chunk("f", 1, 1, "", False), body),
+        parse_directives(body),
+        ReferenceRules(None, TenantPolicy()),
+    )
+    assert result.problems == ()
+    return substitute(result.plan, lookup)
+
+
+def _cm(data: dict[str, YamlNode], kind: str = "Thing", **annotations: str) -> dict[str, YamlNode]:
+    meta: dict[str, YamlNode] = {
+        "name": "o",
+        "annotations": {
+            "avp.kubernetes.io/path": "kv",
+            **{f"avp.kubernetes.io/{k.replace('_', '-')}": v for k, v in annotations.items()},
+        },
+    }
+    return {"kind": kind, "metadata": meta, "data": data}
+
+
+def test_substrings_and_whole_value_non_strings() -> None:
+    out = _run(_cm({"a": "x-<s>-<s>", "b": "<n>", "c": "pre <n> post", "d": "<m>", "e": "<f>"}))
+    assert out.failures == ()
+    assert out.body["data"] == {"a": "x-text-text", "b": 3, "c": 3, "d": {"a": [1, 2]}, "e": 2}
+
+
+def test_modifier_results() -> None:
+    out = _run(
+        _cm({"a": "<json | jsonParse>", "b": "<json | jsonPath {.x}>", "c": "<null | jsonParse>"})
+    )
+    assert out.body["data"] == {"a": {"x": 5}, "b": "5", "c": None}
+
+
+def test_configmap_values_are_stringified() -> None:
+    out = _run(
+        _cm({"a": "<n>", "b": "<json | jsonParse | jsonPath {.x} | jsonParse>"}, kind="ConfigMap")
+    )
+    assert out.body["data"] == {"a": "3", "b": "5"}
+    failed = _run(_cm({"a": "<m>"}, kind="ConfigMap"))
+    assert failed.failures == (
+        "f (document 1, line 1) ConfigMap/o data.a: a map[string]interface {} cannot be written into a ConfigMap value",
+    )
+
+
+def test_failures_are_located_and_never_show_values() -> None:
+    out = _run(_cm({"a": "<nope>", "b": "<secret | jsonParse>", "c": "<s>"}))
+    assert out.body is None
+    assert len(out.failures) == 2
+    assert (
+        out.failures[0]
+        == "f (document 1, line 1) Thing/o data.a: missing Vault value for placeholder nope (kv#nope: not found)"
+    )
+    assert out.failures[1].startswith(
+        "f (document 1, line 1) Thing/o data.b: jsonParse: invalid JSON"
+    )
+    assert all("SENTINEL" not in failure for failure in out.failures)
+
+
+def test_remove_missing_drops_mapping_keys_only() -> None:
+    out = _run(_cm({"gone": "<nope>", "kept": "<s>"}, kind="Secret", remove_missing="true"))
+    assert out.body["data"] == {"kept": "text"}
+    in_list = _run(
+        {
+            "kind": "Secret",
+            "metadata": {
+                "annotations": {
+                    "avp.kubernetes.io/path": "kv",
+                    "avp.kubernetes.io/remove-missing": "true",
+                }
+            },
+            "l": ["<nope>"],
+        }
+    )
+    assert len(in_list.failures) == 1
+
+
+def test_nothing_to_change_gives_no_body() -> None:
+    out = _run(_cm({"a": "plain"}))
+    assert (out.body, out.failures) == (None, ())
+
+
+def test_stringify_and_normalize() -> None:
+    assert [stringify(v) for v in ("a", 1, True, False, 1.5, None, {})] == [
+        "a",
+        "1",
+        "true",
+        "false",
+        None,
+        None,
+        None,
+    ]
+    assert normalize({"a": [1.0, 1.5, 2**70 * 1.0]}) == {"a": [1, 1.5, 2**70 * 1.0]}
