@@ -117,11 +117,13 @@ def json_path(args: tuple[str, ...], value: object) -> object:
     """client-go JSONPath over the value (a JSON string is decoded first)."""
     if not args:
         raise ModifierError("invalid parameters")
-    data = decode_go_json(value) if isinstance(value, str) else as_go_json(value)
     from avp_py import jsonpath  # imported on first use: most runs need no JSONPath
 
+    template = " ".join(args)
     try:
-        return jsonpath.evaluate(" ".join(args), data)
+        jsonpath.validate(template)  # AVP parses the template before decoding the value
+        data = decode_go_json(value) if isinstance(value, str) else as_go_json(value)
+        return jsonpath.evaluate(template, data)
     except jsonpath.JsonPathError as exc:
         raise ModifierError(str(exc)) from exc
 

@@ -53,7 +53,7 @@ __all__ = [
     "go_print",
 ]
 
-STEP_BUDGET = 2_000_000
+STEP_BUDGET = 1_000_000
 MAX_RANGE_DEPTH = 100
 _PANIC_TYPE = "reflect: call of reflect.Value.Type on zero Value"
 _PANIC_INTERFACE = "reflect: call of reflect.Value.Interface on zero Value"
@@ -488,9 +488,8 @@ class Evaluator:
         return index
 
     def _walk(self, values: list[object], node: object) -> list[object]:
-        self._spend(1)
         result = self._handlers[type(node)](values, node)
-        self._spend(len(result))
+        self._spend(len(result) + 1)
         return result
 
     def _eval_text(self, values: list[object], node: Text) -> list[object]:

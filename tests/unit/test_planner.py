@@ -27,7 +27,9 @@ def _annotated(data: dict[str, YamlNode], kind: str = "ConfigMap", **annotations
         "kind": kind,
         "metadata": {
             "name": "x",
-            "annotations": {f"avp.kubernetes.io/{k.replace('_', '-')}": v for k, v in annotations.items()},
+            "annotations": {
+                f"avp.kubernetes.io/{k.replace('_', '-')}": v for k, v in annotations.items()
+            },
         },
         "data": data,
     }
@@ -101,7 +103,8 @@ def test_path_validation_reports_the_annotation_once() -> None:
 def test_placeholders_in_keys_are_reported() -> None:
     problems = _plan({"kind": "ConfigMap", "data": {"<path:kv#k>": "v"}}).problems
     assert problems == (
-        "in.yaml (document 1, line 1) ConfigMap/? data: placeholders in keys are never replaced: <path:kv#k>",
+        "in.yaml (document 1, line 1) ConfigMap/? data:"
+        " placeholders in keys are never replaced: <path:kv#k>",
     )
 
 

@@ -1,4 +1,4 @@
-"""Substitution: AVP's per-string rules, kind rules, remove-missing; pure, values never in messages."""
+"""Substitution: AVP's per-string rules, kind rules, remove-missing; values never in messages."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def test_configmap_values_are_stringified() -> None:
     assert out.body["data"] == {"a": "3", "b": "5"}
     failed = _run(_cm({"a": "<m>"}, kind="ConfigMap"))
     assert failed.failures == (
-        "f (document 1, line 1) ConfigMap/o data.a: a map[string]interface {} cannot be written into a ConfigMap value",
+        "f (document 1, line 1) ConfigMap/o data.a:"
+        " a map[string]interface {} cannot be written into a ConfigMap value",
     )
 
 
@@ -78,8 +79,8 @@ def test_failures_are_located_and_never_show_values() -> None:
     assert out.body is None
     assert len(out.failures) == 2
     assert (
-        out.failures[0]
-        == "f (document 1, line 1) Thing/o data.a: missing Vault value for placeholder nope (kv#nope: not found)"
+        out.failures[0] == "f (document 1, line 1) Thing/o data.a:"
+        " missing Vault value for placeholder nope (kv#nope: not found)"
     )
     assert out.failures[1].startswith(
         "f (document 1, line 1) Thing/o data.b: jsonParse: invalid JSON"
