@@ -35,6 +35,12 @@ _YAML12_CORE = re.compile(
 )
 # Every first character with which any of the three schemas can type a plain scalar.
 _TYPED_FIRST = frozenset("yYnNtTfFoO~+-.0123456789").union(first for first in _PYYAML if first)
+# Starting with these, all three schemas type only whole words: booleans and nulls.
+_WORD_FIRST = frozenset("yYnNtTfFoO~")
+_TYPED_WORDS = frozenset(
+    ("y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off")
+    + ("OFF", "true", "True", "TRUE", "false", "False", "FALSE", "~", "null", "Null", "NULL")
+)
 
 
 def needs_quotes(text: str) -> bool:
@@ -45,6 +51,8 @@ def needs_quotes(text: str) -> bool:
     first = text[0]
     if first not in _TYPED_FIRST:
         return False
+    if first in _WORD_FIRST:
+        return text in _TYPED_WORDS
     if resolve_plain(text)[0] != "str" or is_go_timestamp(text):
         return True
     if any(regexp.match(text) for regexp in _PYYAML.get(first, ())):

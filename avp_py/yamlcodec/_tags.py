@@ -47,13 +47,13 @@ class Composer(CParser):
         self, kind: type[Node], value: str | None, implicit: tuple[bool, bool] | bool
     ) -> str:
         """The tag of an untagged node (libyaml calls this for every one)."""
-        if kind is not ScalarNode or value is None or isinstance(implicit, bool):
+        if kind is not ScalarNode:  # collections: (kind, None, bool)
             return MAP if kind is MappingNode else SEQ
-        if not implicit[0]:  # quoted or block scalar
-            return STR
+        if not implicit[0]:  # type: ignore[index]  # a scalar's implicit is a pair
+            return STR  # quoted or block scalar
         if value and value[0] not in _HINTS:  # the common case: text that is text
             return MERGE if value == "<<" else STR
-        return _PLAIN[resolve_plain(value)[0]]
+        return _PLAIN[resolve_plain(value or "")[0]]
 
     def descend_resolver(self, current_node: Node | None, current_index: object) -> None:
         """No path resolvers."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Generator, Iterator, Sequence
+import re
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 
 from yaml.error import MarkedYAMLError
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.reader import ReaderError
 
 from avp_py.model import YamlNode
@@ -25,6 +26,10 @@ from avp_py.yamlcodec._tags import line_of
 _Build = Generator[tuple[Node, int], YamlNode, YamlNode]
 _STR = _tags.STR
 _MERGE = _tags.MERGE
+# An alias token: '*' where a node can start, then an anchor character as libyaml scans them.
+# Quoted text never matches ('"*.example.com'); plain text may, which only costs a check. A
+# miss would only be slower: the builder counts expanded nodes against the same limit.
+_ALIAS = re.compile(r"(?:^|[\s\[{,:\ufeff])\*[0-9A-Za-z_-]", re.MULTILINE)
 _TAB_PROBLEM = "found character that cannot start any token"
 
 
@@ -38,7 +43,7 @@ def load_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:
         root = _compose(text)
         if root is None:
             return None
-        if "&" in text and "*" in text:  # no anchor or no alias: nothing can expand
+        if _ALIAS.search(text):  # without an alias nothing can expand
             _check_expansion(root, limits)
         if isinstance(root, ScalarNode):
             return scalar_value(root)
@@ -77,12 +82,21 @@ def _compose(text: str) -> Node | None:
 def _marked_error(exc: MarkedYAMLError, text: str) -> YamlSyntaxError:
     # Only libyaml's fixed problem text and the line: never the mark's snippet of the buffer.
     mark = exc.problem_mark or exc.context_mark
-    problem = exc.problem or exc.context or "unknown problem parsing YAML content"
-    if mark is not None and problem == _TAB_PROBLEM and _char_at(text, mark.line, mark.column):
-        problem = "found character '\\t' that cannot start any token (tabs cannot indent YAML)"
-    elif exc.problem and exc.context:
-        problem = f"{exc.problem} ({exc.context})"
-    return YamlSyntaxError(f"invalid YAML: {problem}", mark.line + 1 if mark else None)
+    return YamlSyntaxError(f"invalid YAML: {_problem(exc, text)}", mark.line + 1 if mark else None)
+
+
+def _problem(exc: MarkedYAMLError, text: str) -> str:
+    problem, context, mark = exc.problem or "", exc.context or "", exc.problem_mark
+    if problem == _TAB_PROBLEM and mark is not None and _char_at(text, mark.line, mark.column):
+        return "found character '\\t' that cannot start any token (tabs cannot indent YAML)"
+    if context.startswith("found duplicate anchor") and exc.context_mark is not None:
+        # go-yaml v2 lets a later anchor replace an earlier one; PyYAML's composer does not.
+        return f"found duplicate anchor (first defined at line {exc.context_mark.line + 1})"
+    if problem.startswith("but "):  # "expected a single document ..., but found another"
+        return f"{context}, {problem}"
+    if problem and context:
+        return f"{problem} ({context})"
+    return problem or context or "unknown problem parsing YAML content"
 
 
 def _char_at(text: str, line: int, column: int) -> bool:
@@ -102,8 +116,7 @@ def _check_expansion(root: Node, limits: Limits) -> None:
     """Expanded size of the node graph, memoised on node identity: an alias bomb is rejected
     after visiting its few distinct nodes, never expanded. Also rejects self-referring aliases.
     """
-    sizes: dict[int, int] = {}
-    entered: set[int] = set()
+    sizes: dict[int, int] = {}  # 0 while a collection's children are being visited
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, finished = stack.pop()
@@ -112,19 +125,25 @@ def _check_expansion(root: Node, limits: Limits) -> None:
             if size > limits.max_nodes:
                 raise YamlSyntaxError(_too_many(limits), line_of(node))
             sizes[id(node)] = size
-        elif id(node) in entered:
-            if id(node) not in sizes:
-                raise YamlSyntaxError("invalid YAML: an alias refers to itself", line_of(node))
-        elif not isinstance(node, ScalarNode):
-            entered.add(id(node))
+        elif id(node) not in sizes:
+            sizes[id(node)] = 0
             stack.append((node, True))
-            stack.extend((child, False) for child in _children(node))
+            stack.extend((child, False) for child in _children(node) if _is_collection(child))
+        elif sizes[id(node)] == 0:
+            raise YamlSyntaxError("invalid YAML: an alias refers to itself", line_of(node))
 
 
-def _children(node: Node) -> Sequence[Node]:
-    if isinstance(node, MappingNode):
-        return [item for pair in node.value for item in pair]
-    return node.value if isinstance(node, SequenceNode) else ()
+def _children(node: Node) -> Iterator[Node]:
+    if node.__class__ is MappingNode:
+        for key, value in node.value:
+            yield key
+            yield value
+    else:
+        yield from node.value
+
+
+def _is_collection(node: Node) -> bool:
+    return node.__class__ is not ScalarNode
 
 
 def _too_many(limits: Limits) -> str:
