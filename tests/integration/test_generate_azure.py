@@ -1,0 +1,467 @@
+"""``avp-py generate`` end to end: the installed console script, as Argo CD runs it, against the
+Key Vault test server through the real SDK, a real credential and verified TLS.
+
+Every assertion is on what a user or Argo CD sees (exit code, stdout, stderr lines) and on the
+server's counters (what was requested), never on internals.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.kvserver import KeyVaultServer
+
+from .conftest import Run, Runner, secret_free
+
+pytestmark = pytest.mark.keyvault
+
+VAULT = "myvault"
+PASSWORD = "sentinel-password-4d1e"
+OLD_PASSWORD = "sentinel-old-password-a7b0"
+API_KEY = "sentinel-api-key-77c3"
+TOKEN = "sentinel-token-0b9f"
+THIRD = "sentinel-third-5e21"
+CONFIG = '{"user": "sentinel-user-c4a8", "port": 5432}'
+SENTINELS = (PASSWORD, OLD_PASSWORD, API_KEY, TOKEN, THIRD, "sentinel-user-c4a8")
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _documents(run: Run) -> dict[str, dict[str, Any]]:
+    """Output documents by ``Kind/name``."""
+    assert run.code == 0, run.stderr
+    docs = [doc for doc in yaml.safe_load_all(run.stdout) if doc is not None]
+    return {f"{doc['kind']}/{doc['metadata']['name']}": doc for doc in docs}
+
+
+def _assert_failed_closed(run: Run, code: int, kv: KeyVaultServer, *values: str) -> None:
+    assert run.code == code, run.stderr
+    assert run.stdout == ""
+    # one Error: line, first unless --verbose logged before it
+    assert [line for line in run.stderr.splitlines() if line.startswith("Error: ")], run.stderr
+    assert run.stderr.startswith(("Error: ", "avp-py: ")), run.stderr
+    assert secret_free(run.stderr, kv, *SENTINELS, *values), run.stderr
+
+
+@pytest.fixture
+def vault(kv: KeyVaultServer) -> dict[str, str]:
+    """Secrets in three vaults; returns the versions that tests pin."""
+    old = kv.set_secret(VAULT, "db-password", OLD_PASSWORD)
+    new = kv.set_secret(VAULT, "db-password", PASSWORD)
+    kv.set_secret(VAULT, "api-key", API_KEY)
+    kv.set_secret(VAULT, "config", CONFIG)
+    kv.set_secret("othervault", "token", TOKEN)
+    kv.set_secret("thirdvault", "x", THIRD)
+    return {"old": old, "new": new}
+
+
+ALL_FORMS = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: inline
+type: Opaque
+stringData:
+  latest: <path:myvault#db-password>
+  pinned: <path:myvault#db-password#{old}>
+  host: <path:othervault.vault.azure.net#token>
+  url: <path:https://thirdvault.vault.azure.net#x>
+  user: <path:myvault#config | jsonPath {{.user}}>
+  encoded: <path:myvault#api-key | base64encode>
+  dsn: postgres://<path:myvault#config | jsonPath {{.user}}>:<path:myvault#db-password>@db/app
+data:
+  b64: {b64}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: generic
+  annotations:
+    avp.kubernetes.io/path: myvault
+data:
+  password: <db-password>
+  key: <api-key>
+  port: <config | jsonPath {{.port}}>
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pinned
+  annotations:
+    avp.kubernetes.io/path: myvault
+    avp.kubernetes.io/secret-version: {old}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        env:
+        - name: OLD
+          value: <db-password>
+        - name: NEW
+          value: <path:myvault#db-password>
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ignored
+  annotations:
+    avp.kubernetes.io/ignore: "true"
+data:
+  x: <path:myvault#never-fetched>
+"""
+
+
+def test_every_placeholder_form(kv: KeyVaultServer, avp: Runner, vault: dict[str, str]) -> None:
+    manifest = ALL_FORMS.format(old=vault["old"], b64=_b64("<path:myvault#api-key>"))
+    docs = _documents(avp(manifest))
+
+    assert docs["Secret/inline"]["stringData"] == {
+        "latest": PASSWORD,
+        "pinned": OLD_PASSWORD,
+        "host": TOKEN,
+        "url": THIRD,
+        "user": "sentinel-user-c4a8",
+        "encoded": _b64(API_KEY),
+        "dsn": f"postgres://sentinel-user-c4a8:{PASSWORD}@db/app",
+    }
+    assert docs["Secret/inline"]["data"] == {"b64": _b64(API_KEY)}
+    assert docs["ConfigMap/generic"]["data"] == {
+        "password": PASSWORD,
+        "key": API_KEY,
+        "port": "5432",
+    }
+    env = docs["Deployment/pinned"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "OLD", "value": OLD_PASSWORD}, {"name": "NEW", "value": PASSWORD}]
+    assert docs["ConfigMap/ignored"]["data"] == {"x": "<path:myvault#never-fetched>"}
+    # distinct references: myvault db-password (latest, pinned), config, api-key; one each in
+    # othervault and thirdvault; nothing for the ignored document
+    assert (kv.counts(VAULT, "get"), kv.counts(VAULT, "challenge")) == (4, 1)
+    for other in ("othervault", "thirdvault"):
+        assert (kv.counts(other, "get"), kv.counts(other, "challenge")) == (1, 1)
+    assert kv.token_requests("managed") <= 3
+
+
+def test_requests_equal_distinct_references_across_files_and_documents(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str], tmp_path: Path
+) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    document = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm-{file}-{n}
+  annotations:
+    avp.kubernetes.io/path: myvault
+data:
+  a: <db-password>
+  b: <path:myvault#api-key> and again <path:myvault#api-key>
+  c: <path:othervault#token>
+  d: <db-password | base64encode>
+"""
+    for file in ("one", "two"):
+        text = "---\n".join(document.format(file=file, n=n) for n in range(15))
+        (app / f"{file}.yaml").write_text(text)
+
+    docs = _documents(avp(args=("generate", str(app)), env={"AVP_MAX_CONCURRENCY": "8"}))
+
+    assert len(docs) == 30
+    assert all(doc["data"]["c"] == TOKEN for doc in docs.values())
+    assert docs["ConfigMap/cm-two-14"]["data"]["b"] == f"{API_KEY} and again {API_KEY}"
+    assert (kv.counts(VAULT, "get"), kv.counts("othervault", "get")) == (2, 1)
+    assert (kv.counts(VAULT, "challenge"), kv.counts("othervault", "challenge")) == (1, 1)
+
+
+def test_rotation_is_seen_by_the_next_run(kv: KeyVaultServer, avp: Runner) -> None:
+    kv.set_secret(VAULT, "api-key", OLD_PASSWORD)
+    manifest = "kind: Secret\nmetadata:\n  name: s\nstringData:\n  k: <path:myvault#api-key>\n"
+    first = _documents(avp(manifest, script="argocd-vault-plugin"))
+    kv.set_secret(VAULT, "api-key", PASSWORD)
+    second = _documents(avp(manifest, script="argocd-vault-plugin"))
+    assert first["Secret/s"]["stringData"]["k"] == OLD_PASSWORD
+    assert second["Secret/s"]["stringData"]["k"] == PASSWORD
+    assert kv.counts(VAULT, "get") == 2
+
+
+def test_credentials_from_a_config_file(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "avp.yaml"
+    config.write_text(
+        "AVP_AZURE_CREDENTIAL: environment\n"
+        f"AZURE_TENANT_ID: {kv.tenant_id}\n"
+        f"AZURE_CLIENT_ID: {kv.secret_client_id}\n"
+        f"AZURE_CLIENT_SECRET: {kv.client_secret}\n"
+        "AZURE_AUTHORITY_HOST: https://login.microsoftonline.com\n"
+    )
+    manifest = "kind: Secret\nmetadata:\n  name: s\nstringData:\n  k: <path:myvault#api-key>\n"
+    run = avp(manifest, args=("generate", "-c", str(config), "-"), credential="none")
+    assert _documents(run)["Secret/s"]["stringData"]["k"] == API_KEY
+    assert kv.token_requests("client_secret") == 1 and kv.token_requests() == 1
+
+
+# -- missing values ---------------------------------------------------------------------------
+
+MISSING = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s1
+stringData:
+  ok: <path:myvault#api-key>
+  gone: <path:myvault#nope>
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  annotations:
+    avp.kubernetes.io/path: myvault
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        env:
+        - name: OFF
+          value: <switched-off>
+        - name: KEY
+          value: <api-key>
+"""
+
+
+def test_missing_and_disabled_secrets_are_reported_together(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str], tmp_path: Path
+) -> None:
+    kv.set_secret(VAULT, "switched-off", PASSWORD, enabled=False)
+    (tmp_path / "app.yaml").write_text(MISSING)
+
+    run = avp(args=("generate", "app.yaml"))
+
+    _assert_failed_closed(run, 4, kv)
+    lines = sorted(run.error_lines)
+    assert len(lines) == 2, run.stderr
+    gone, off = lines
+    for part in (
+        "app.yaml",
+        "document 1",
+        "Secret/s1",
+        "stringData.gone",
+        "myvault#nope",
+        "not found",
+    ):
+        assert part in gone
+    for part in (
+        "app.yaml",
+        "document 2",
+        "Deployment/web",
+        "spec.template.spec.containers[0].env[0].value",
+        "myvault#switched-off",
+        "disabled",
+    ):
+        assert part in off
+    assert kv.counts(VAULT, "get") == 3
+
+
+def test_remove_missing_drops_keys_of_missing_azure_secrets(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
+) -> None:
+    kv.set_secret(VAULT, "switched-off", PASSWORD, enabled=False)
+    manifest = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+  annotations:
+    avp.kubernetes.io/path: myvault
+    avp.kubernetes.io/remove-missing: "true"
+stringData:
+  keep: <api-key>
+  absent: <nope>
+  disabled: <switched-off>
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+  annotations:
+    avp.kubernetes.io/path: myvault
+    avp.kubernetes.io/remove-missing: "true"
+data:
+  keep: <db-password>
+  absent: <also-nope>
+"""
+    docs = _documents(avp(manifest))
+    assert docs["Secret/s"]["stringData"] == {"keep": API_KEY}
+    assert docs["ConfigMap/cm"]["data"] == {"keep": PASSWORD}
+
+
+def test_invalid_references_fail_before_any_request(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
+) -> None:
+    manifest = (
+        "kind: Secret\nmetadata:\n  name: s\nstringData:\n"
+        "  a: <path:my--vault#db-password>\n"
+        "  b: <path:myvault#db_password>\n"
+        "  c: <path:evil.example.com#db-password>\n"
+        "  d: <path:myvault#api-key>\n"
+    )
+    run = avp(manifest)
+    _assert_failed_closed(run, 3, kv)
+    assert len(run.error_lines) == 3
+    assert kv.connections() == 0
+
+
+# -- throttling, deadline and authentication --------------------------------------------------
+
+
+def test_429_storm_is_resolved_within_the_timeout(kv: KeyVaultServer, avp: Runner) -> None:
+    names = [f"s{i}" for i in range(10)]
+    for name in names:
+        kv.set_secret(VAULT, name, f"{PASSWORD}-{name}")
+    kv.faults.throttle_after(2, count=8, retry_after=0.2)
+    data = "\n".join(f"  {name}: <path:myvault#{name}>" for name in names)
+    manifest = f"kind: ConfigMap\nmetadata:\n  name: cm\ndata:\n{data}\n"
+
+    run = avp(manifest, env={"AVP_TIMEOUT_SECONDS": "8"})
+
+    docs = _documents(run)
+    assert docs["ConfigMap/cm"]["data"] == {name: f"{PASSWORD}-{name}" for name in names}
+    assert kv.status_count(429) == 8
+    assert kv.counts(VAULT, "get") + kv.counts(VAULT, "challenge") == 10 + 1 + 8
+    assert run.elapsed < 8
+
+
+def test_deadline_exhaustion_fails_closed_quickly(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
+) -> None:
+    kv.vault_faults(VAULT).latency = 5.0
+    manifest = (
+        "kind: Secret\nmetadata:\n  name: s\nstringData:\n"
+        "  a: <path:myvault#db-password>\n  b: <path:myvault#api-key>\n"
+    )
+    run = avp(manifest, env={"AVP_TIMEOUT_SECONDS": "2"})
+    _assert_failed_closed(run, 5, kv)
+    assert "still pending" in run.stderr and "AVP_TIMEOUT_SECONDS" in run.stderr
+    assert run.elapsed < 5
+
+
+MANIFEST = "kind: Secret\nmetadata:\n  name: s\nstringData:\n  k: <path:myvault#db-password>\n"
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("denied", "403"),
+        ("expired", "401"),
+        ("wrong-certificate", "certificate"),
+        ("retry-after-beyond-deadline", "429"),
+    ],
+)
+def test_backend_failures_fail_closed(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str], case: str, expected: str
+) -> None:
+    env = {}
+    if case == "denied":
+        kv.deny(VAULT, permissions=["get"])
+        expected_too = kv.managed_client_id  # names the identity to grant access to
+    elif case == "expired":
+        kv.faults.reject_tokens_as_expired = True
+        expected_too = "expired"
+    elif case == "wrong-certificate":
+        kv.faults.wrong_certificate(f"{VAULT}.vault.azure.net")
+        expected_too = "REQUESTS_CA_BUNDLE"
+    else:
+        kv.faults.throttle_after(1, count=None, retry_after=30)  # the challenge passes
+        env["AVP_TIMEOUT_SECONDS"] = "10"
+        expected_too = "AVP_TIMEOUT_SECONDS"
+
+    run = avp(MANIFEST, args=("generate", "--verbose", "-"), env=env)
+
+    _assert_failed_closed(run, 5, kv)
+    error = next(line for line in run.stderr.splitlines() if line.startswith("Error: "))
+    assert "db-password" in error and VAULT in error
+    assert expected in error and expected_too in error
+    assert run.elapsed < 5
+
+
+@pytest.mark.parametrize(
+    ("credential", "env", "fault", "expected"),
+    [
+        (
+            "secret",
+            {"AVP_AZURE_CREDENTIAL": "environment", "AZURE_CLIENT_SECRET": "sentinel-wrong-cs"},
+            None,
+            "AZURE_CLIENT_SECRET",
+        ),
+        ("managed", {"AVP_AZURE_CREDENTIAL": "managed"}, "token_down", "IDENTITY_ENDPOINT"),
+        ("workload", {}, "token_down", "AZURE_FEDERATED_TOKEN_FILE"),
+        ("none", {"AVP_TIMEOUT_SECONDS": "8"}, None, "AVP_AZURE_CREDENTIAL=workload"),
+    ],
+    ids=["wrong-client-secret", "managed-down", "workload-down", "no-identity"],
+)
+def test_auth_failure_says_what_to_set(
+    kv: KeyVaultServer,
+    avp: Runner,
+    vault: dict[str, str],
+    credential: Any,
+    env: dict[str, str],
+    fault: str | None,
+    expected: str,
+) -> None:
+    if fault == "token_down":
+        kv.faults.token_endpoint_down = True
+        env = {**env, "AVP_TIMEOUT_SECONDS": "1.5"}
+    run = avp(MANIFEST, credential=credential, env=env)
+    _assert_failed_closed(run, 5, kv, "sentinel-wrong-cs")
+    assert expected in run.stderr
+    first = run.stderr.splitlines()[0]
+    assert "token" in first and "db-password" in first and VAULT in first
+    assert kv.counts(VAULT, "get") == 0
+
+
+def test_incomplete_credential_settings_are_a_config_error(kv: KeyVaultServer, avp: Runner) -> None:
+    run = avp(MANIFEST, credential="none", env={"AVP_AZURE_CREDENTIAL": "workload"})
+    _assert_failed_closed(run, 2, kv)
+    assert "AZURE_FEDERATED_TOKEN_FILE" in run.stderr
+    assert kv.connections() == 0
+
+
+def test_no_value_in_stderr_when_values_break_modifiers(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
+) -> None:
+    bad = {
+        "not-json": "sentinel-notjson-e5f1 {[",
+        "not-yaml": "sentinel-notyaml-92ad: [unclosed\n  - x: {",
+    }
+    for name, value in bad.items():
+        kv.set_secret(VAULT, name, value)
+    manifest = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: probe
+  annotations:
+    avp.kubernetes.io/path: myvault
+stringData:
+  ok: <api-key>
+  pw: <path:myvault#db-password>
+  gone: <nope>
+  json: <not-json | jsonParse>
+  yaml: <not-yaml | yamlParse>
+  path: <not-json | jsonPath {.a}>
+"""
+    run = avp(manifest, args=("generate", "--verbose", "-"))
+
+    fragments = [part for value in bad.values() for part in value.split() if len(part) > 3]
+    _assert_failed_closed(run, 4, kv, *bad.values(), *fragments)
+    assert len(run.error_lines) == 4, run.stderr
+    assert "Traceback" not in run.stderr
