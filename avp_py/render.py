@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
-from avp_py import backends, documents, output, yamlcodec
+from avp_py import backends, documents, output, rollout, yamlcodec
 from avp_py.backends import cache
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
 from avp_py.directives import parse_directives
@@ -93,6 +93,7 @@ def render(
     context = BackendContext(settings.options, deadline, settings.max_concurrency, stats)
     outcomes = _resolve(refs, plans, settings, context, build_backend)
     replaced = _substitute(plans, outcomes)
+    replaced = rollout.annotate(docs, plans, outcomes, replaced)
     placeholders = sum(len(slot.placeholders) for plan in plans.values() for slot in plan.slots)
     figures = RenderStats(
         len(docs), placeholders, len(refs), stats.get("requests"), stats.get("cache_hits")

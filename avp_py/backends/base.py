@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from avp_py.model import Deadline, SecretRef, SecretValue
 
@@ -27,6 +27,43 @@ class SecretBackend(Protocol):
 
     def close(self) -> None:
         """Release clients and connections."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretState:
+    """What a backend knows about one reference without reading its value.
+
+    ``exists`` is False when the secret, or the requested version of it, does not exist;
+    ``enabled`` is False for a disabled version; ``version`` is the concrete version the
+    reference points at, when the backend knows one (None otherwise: never derived from the
+    value); ``reason`` says why the reference is unusable ("not found", "version V not found",
+    "disabled"), and is empty when it is usable.
+    """
+
+    exists: bool
+    enabled: bool = True
+    version: str | None = None
+    reason: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """A fetch of this reference would return a value."""
+        return self.exists and self.enabled
+
+
+@runtime_checkable
+class MetadataBackend(Protocol):
+    """Optional capability of a backend: describe a reference without fetching its value.
+
+    ``avp-py check`` uses it when present (``isinstance(backend, MetadataBackend)``) and falls
+    back to ``fetch``, discarding the value, when absent. ``describe`` raises the same
+    :class:`avp_py.errors.BackendError` subclasses as ``fetch`` for anything that makes the
+    backend unusable; a missing or disabled secret is a :class:`SecretState`, not an error.
+    Must be safe to call from several threads at once; no message may contain a value.
+    """
+
+    def describe(self, ref: SecretRef) -> SecretState:
+        """Existence, enabled state and concrete version of ``ref`` (``""``: the latest)."""
 
 
 @dataclass

@@ -4,6 +4,9 @@ Format: ``PATH: {KEY: VALUE}`` holds the latest version of every key at PATH (fo
 placeholders PATH is the vault name and KEY the secret name); ``"PATH#VERSION": {KEY: VALUE}``
 holds an older version. VALUE may be any YAML type. The file is the operator's (never an
 application's): ``AVP_FILE_PATH`` cannot be set per application.
+
+The file has no notion of a concrete version for the latest entry, nor of a disabled secret:
+``fetch`` and ``describe`` report the version only when the reference pins one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from avp_py import yamlcodec
-from avp_py.backends.base import BackendContext, BackendStats
+from avp_py.backends.base import BackendContext, BackendStats, SecretState
 from avp_py.errors import ConfigError, ManifestParseError, SecretNotFoundError
 from avp_py.model import SecretRef, SecretValue, YamlNode
 
@@ -37,6 +40,23 @@ class FileBackend:
         if value is None:
             raise SecretNotFoundError(ref.describe(), "not found")
         return SecretValue(value, ref.version or None)
+
+    def describe(self, ref: SecretRef) -> SecretState:
+        """Whether ``fetch(ref)`` would find a value (MetadataBackend); never disabled."""
+        self._stats.add("requests")
+        if self._has(ref.path, ref.key):
+            if not ref.version:
+                return SecretState(True)
+            if self._has(f"{ref.path}#{ref.version}", ref.key):
+                return SecretState(True, version=ref.version)
+            return SecretState(False, reason=f"version {ref.version} not found")
+        if ref.version and self._has(f"{ref.path}#{ref.version}", ref.key):
+            return SecretState(True, version=ref.version)
+        return SecretState(False, reason="not found")
+
+    def _has(self, entry_name: str, key: str) -> bool:
+        entry = self._data.get(entry_name)
+        return isinstance(entry, dict) and entry.get(key) is not None
 
     def validate(self, ref: SecretRef) -> str | None:
         """Every reference is acceptable to a file."""

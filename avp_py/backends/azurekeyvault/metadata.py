@@ -1,0 +1,98 @@
+"""Secret metadata from Azure Key Vault without reading values (``avp-py check``).
+
+``list_properties_of_secret_versions(name)`` answers with every version's attributes (id,
+enabled, created...) and never a value, so a reference is described without fetching it:
+
+* a pinned version: the version with that id, or "version V not found";
+* the latest version: the one created last; Key Vault's ``created`` has a one-second
+  resolution, so when versions created in the same second disagree on ``enabled`` the
+  secret is fetched instead, and its value dropped on the spot;
+* no version at all: "not found"; a disabled version: ``enabled=False``, "disabled".
+
+An identity allowed to get secrets but not to list them (an access policy without
+``list``) gets a 403 on listing: the reference is then described by fetching it, the value
+dropped on the spot. Any other failure is translated exactly as a fetch's would be.
+Imported only when a reference is described (it imports the SDK through ``sdk``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from azure.core.exceptions import AzureError, HttpResponseError
+from azure.keyvault.secrets import SecretClient, SecretProperties
+
+from avp_py.backends.azurekeyvault import sdk
+from avp_py.backends.azurekeyvault.options import AzureOptions
+from avp_py.backends.base import SecretState
+from avp_py.errors import SecretNotFoundError
+from avp_py.model import Deadline, SecretRef
+
+
+def describe_secret(
+    client: SecretClient, ref: SecretRef, deadline: Deadline, options: AzureOptions
+) -> SecretState:
+    """The state of ``ref`` (MetadataBackend.describe) through one vault's client."""
+    try:
+        versions = list(client.list_properties_of_secret_versions(ref.key))
+    except (AzureError, sdk.DeadlineExceeded) as exc:
+        if not _listing_forbidden(exc):
+            sdk.translate(exc, ref, options)
+        return describe_by_fetching(client, ref, deadline, options)
+    if not versions:
+        return SecretState(False, reason="not found")
+    if ref.version:
+        return pinned_state(versions, ref.version)
+    state = latest_state(versions)
+    return state if state is not None else describe_by_fetching(client, ref, deadline, options)
+
+
+def pinned_state(versions: Sequence[SecretProperties], version: str) -> SecretState:
+    """The state of one version id among the listed ones."""
+    wanted = version.lower()
+    found = next((p for p in versions if (p.version or "").lower() == wanted), None)
+    if found is None:
+        return SecretState(False, reason=f"version {version} not found")
+    return _state(found)
+
+
+def latest_state(versions: Sequence[SecretProperties]) -> SecretState | None:
+    """The state of the newest version; None when the listing cannot tell (see module doc)."""
+    dated = [p for p in versions if p.created_on is not None]
+    if len(dated) != len(versions):
+        return None
+    newest = max(p.created_on for p in dated if p.created_on is not None)
+    candidates = [p for p in dated if p.created_on == newest]
+    if len(candidates) == 1:
+        return _state(candidates[0])
+    if len({_enabled(p) for p in candidates}) == 1:  # same answer whichever is the latest
+        enabled = _enabled(candidates[0])
+        return SecretState(True, enabled, None, "" if enabled else "disabled")
+    return None
+
+
+def _state(properties: SecretProperties) -> SecretState:
+    enabled = _enabled(properties)
+    return SecretState(True, enabled, properties.version, "" if enabled else "disabled")
+
+
+def _enabled(properties: SecretProperties) -> bool:
+    return properties.enabled is not False
+
+
+def _listing_forbidden(exc: BaseException) -> bool:
+    """A 403 on listing, i.e. the identity may not list (a disabled secret can be listed)."""
+    return isinstance(exc, HttpResponseError) and exc.status_code == 403
+
+
+def describe_by_fetching(
+    client: SecretClient, ref: SecretRef, deadline: Deadline, options: AzureOptions
+) -> SecretState:
+    """GET the secret and keep only its state and version; the value is never kept."""
+    try:
+        version = sdk.get_secret(client, ref, deadline, options).version
+    except SecretNotFoundError as exc:
+        if exc.reason == "disabled":
+            return SecretState(True, False, ref.version or None, "disabled")
+        return SecretState(False, reason=exc.reason)
+    return SecretState(True, version=version)

@@ -1,0 +1,71 @@
+"""The check's pipeline: load the documents, scan each one, look up every reference once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+
+from avp_py import backends, documents, yamlcodec
+from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
+from avp_py.check import placeholders, spc
+from avp_py.check.findings import Finding, Scan, Usage
+from avp_py.check.report import CheckReport
+from avp_py.check.states import lookup
+from avp_py.documents import Document
+from avp_py.errors import InputError
+from avp_py.model import Deadline
+from avp_py.planner import ReferenceRules
+from avp_py.policy import ReferenceRules as PolicyRules
+from avp_py.render import BackendBuilder
+from avp_py.settings import Settings
+from avp_py.sources import Source
+
+
+def check(
+    sources: Iterable[Source],
+    settings: Settings,
+    deadline: Deadline,
+    *,
+    directory_mode: bool = False,
+    strict: bool = False,
+    build_backend: BackendBuilder | None = None,
+) -> CheckReport:
+    """Check every document of ``sources``; AvpError only for input, config or backend failures."""
+    limits = yamlcodec.Limits(max_nodes=settings.max_nodes, max_depth=settings.max_depth)
+    docs = documents.load(sources, limits, directory_mode)
+    if not docs and not settings.allow_empty:
+        raise InputError(
+            "the input holds no Kubernetes documents (set AVP_ALLOW_EMPTY=true if intended)"
+        )
+    rules = PolicyRules(settings.path_validation, settings.policy)
+    scans = [scan_document(doc, rules, limits) for doc in docs if doc.body is not None]
+    usages = [usage for scan in scans for usage in scan.usages]
+    findings: list[Finding] = [finding for scan in scans for finding in scan.findings]
+    findings.extend(_look_up(usages, settings, deadline, build_backend or uncached_backend))
+    references = len({usage.ref for usage in usages})
+    return CheckReport.build(findings, len(docs), references, strict)
+
+
+def scan_document(document: Document, rules: ReferenceRules, limits: yamlcodec.Limits) -> Scan:
+    """The static findings and the secret references of one parsed document."""
+    found = placeholders.scan(document, rules)
+    if not spc.is_azure_spc(document):
+        return found
+    csi = spc.scan(document, rules, limits)
+    return Scan(found.usages + csi.usages, found.findings + csi.findings)
+
+
+def uncached_backend(settings: Settings, context: BackendContext) -> SecretBackend:
+    """The backend named by ``AVP_TYPE``, never behind the cross-run cache: the check reports
+    what the backend holds now, and the cache would hide ``describe``."""
+    return backends.load_factory(settings.backend)(context)
+
+
+def _look_up(
+    usages: Sequence[Usage], settings: Settings, deadline: Deadline, build_backend: BackendBuilder
+) -> list[Finding]:
+    if not usages:
+        return []
+    context = BackendContext(settings.options, deadline, settings.max_concurrency, BackendStats())
+    with closing(build_backend(settings, context)) as backend:
+        return lookup(usages, backend, settings.max_concurrency, deadline)

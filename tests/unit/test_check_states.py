@@ -1,0 +1,140 @@
+"""Looking references up for ``avp-py check``: describe when possible, never keep a value."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from avp_py.backends.base import BackendContext, MetadataBackend, SecretState
+from avp_py.backends.file import FileBackend, create
+from avp_py.check.findings import Code, Severity, Site, Usage
+from avp_py.check.states import ValueFreeBackend, classify, lookup
+from avp_py.errors import BackendAuthError, SecretNotFoundError
+from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.render import start_deadline
+
+SITE = Site("in.yaml", 2, 7, "Secret", "s", "stringData.A")
+
+
+class Describing:
+    """A backend with ``describe``; ``fetch`` must never be called."""
+
+    def __init__(self, states: dict[str, SecretState]) -> None:
+        self.states = states
+        self.described: list[SecretRef] = []
+        self.lock = threading.Lock()
+
+    def describe(self, ref: SecretRef) -> SecretState:
+        with self.lock:
+            self.described.append(ref)
+        return self.states.get(ref.key, SecretState(False, reason="not found"))
+
+    def fetch(self, ref: SecretRef) -> SecretValue:
+        raise AssertionError("fetch called although describe exists")
+
+    def validate(self, ref: SecretRef) -> str | None:
+        return "bad name" if ref.key.startswith("_") else None
+
+    def close(self) -> None:
+        pass
+
+
+class Fetching:
+    """A backend without ``describe``."""
+
+    def fetch(self, ref: SecretRef) -> SecretValue:
+        if ref.key == "gone":
+            raise SecretNotFoundError(ref.describe(), "disabled")
+        if ref.key == "denied":
+            raise BackendAuthError("access denied to secret denied")
+        return SecretValue("SENTINEL-value", "v9")
+
+    def validate(self, ref: SecretRef) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def _deadline() -> Deadline:
+    return start_deadline(10)
+
+
+def test_describe_is_used_and_each_reference_once() -> None:
+    backend = Describing(
+        {"ok": SecretState(True, version="v1"), "off": SecretState(True, False, "v2", "disabled")}
+    )
+    assert isinstance(backend, MetadataBackend)
+    usages = [
+        Usage(SecretRef("kv", "ok"), SITE),
+        Usage(SecretRef("kv", "ok"), SITE.at("stringData.B")),
+        Usage(SecretRef("kv", "off"), SITE),
+        Usage(SecretRef("kv", "nope", "3"), SITE, missing_ok=True),
+        Usage(SecretRef("kv", "_bad"), SITE),
+    ]
+    findings = lookup(usages, backend, 4, _deadline())
+    assert sorted(backend.described) == [
+        SecretRef("kv", "nope", "3"),
+        SecretRef("kv", "off"),
+        SecretRef("kv", "ok"),
+    ]
+    found = [(f.severity, f.code, f.message) for f in findings]
+    assert found == [
+        (Severity.ERROR, Code.DISABLED, "secret off is disabled in kv (the latest version)"),
+        (
+            Severity.WARNING,
+            Code.NOT_FOUND,
+            "secret nope does not exist in kv (avp.kubernetes.io/remove-missing will drop the key)",
+        ),
+        (Severity.ERROR, Code.INVALID_REFERENCE, "bad name"),
+    ]
+
+
+def test_fetch_fallback_drops_the_value() -> None:
+    view = ValueFreeBackend(Fetching())
+    value = view.fetch(SecretRef("kv", "ok"))
+    assert value.reveal() is None and value.version == "v9"
+    findings = lookup([Usage(SecretRef("kv", "gone"), SITE)], Fetching(), 2, _deadline())
+    assert [(f.code, f.message) for f in findings] == [
+        (Code.DISABLED, "secret gone is disabled in kv (the latest version)")
+    ]
+    assert "SENTINEL" not in repr(findings)
+
+
+def test_backend_failures_end_the_check() -> None:
+    with pytest.raises(BackendAuthError):
+        lookup([Usage(SecretRef("kv", "denied"), SITE)], Fetching(), 2, _deadline())
+
+
+def test_classify() -> None:
+    assert classify(SecretRef("kv", "a"), "disabled") is Code.DISABLED
+    assert classify(SecretRef("kv", "a", "7"), "version 7 not found") is Code.VERSION_NOT_FOUND
+    assert classify(SecretRef("kv", "a", "7"), "not found") is Code.NOT_FOUND
+    assert classify(SecretRef("kv", "a"), "path not found") is Code.NOT_FOUND
+
+
+def test_file_backend_describe_agrees_with_fetch(tmp_path: Path) -> None:
+    data = tmp_path / "secrets.yaml"
+    data.write_text('kv:\n  a: SENTINEL\n  n: null\n"kv#7":\n  a: old\n  b: only-old\n')
+    backend = create(BackendContext({"AVP_FILE_PATH": str(data)}, _deadline(), 1))
+    assert isinstance(backend, FileBackend) and isinstance(backend, MetadataBackend)
+    cases = {
+        SecretRef("kv", "a"): SecretState(True),
+        SecretRef("kv", "a", "7"): SecretState(True, version="7"),
+        SecretRef("kv", "b", "7"): SecretState(True, version="7"),
+        SecretRef("kv", "a", "8"): SecretState(False, reason="version 8 not found"),
+        SecretRef("kv", "n"): SecretState(False, reason="not found"),
+        SecretRef("kv", "z"): SecretState(False, reason="not found"),
+        SecretRef("other", "a"): SecretState(False, reason="not found"),
+    }
+    for ref, expected in cases.items():
+        state = backend.describe(ref)
+        assert state == expected, ref
+        try:
+            backend.fetch(ref)
+            fetched = True
+        except SecretNotFoundError:
+            fetched = False
+        assert fetched == state.usable, ref
