@@ -113,6 +113,9 @@ class _Batch:
                 self._done.wait(left)
             if self._failure is not None:
                 self._queue.clear()
+                if deadline.remaining(clock()) <= 0:
+                    # A backend call cut short by the deadline: the pending count says more.
+                    raise self._deadline_error(deadline)
                 raise self._failure
             return dict(self._results)
 

@@ -7,23 +7,49 @@ backend's ``secrets.yaml`` (default: ``cases/shared-secrets.yaml``), and ``expec
 The CLI runs in-process with the case directory as working directory, the file backend
 selected, and no ``AVP_*``/``ARGOCD_*``/``AZURE_*`` variable inherited from the caller.
 
+A case with a ``keyvault`` section runs against the project's Key Vault test server instead
+of the file backend (``AVP_TYPE=azurekeyvault``, managed identity, real SDK over HTTPS):
+
+    keyvault:
+      vaults: {VAULT: {SECRET: value | [older, latest]}}   # created before the run
+      latency: 0.0          # seconds per request
+      throttle_after: 2     # optional: the third request gets one 429 with Retry-After: 1
+      expect_counts: {VAULT: {get: 3, challenge: 1}}       # server counters after the run
+
 Set ``AVP_UPDATE_GOLDEN=1`` to (re)write ``expected.yaml`` files; review every change.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from azure.keyvault.secrets._shared import http_challenge_cache
 from click.testing import CliRunner
 
 from avp_py.cli import cli
+from tests.kvserver import KeyVaultServer
 
 CASES = Path(__file__).parent / "cases"
-_INHERITED = ("AVP_", "ARGOCD_", "AZURE_", "IDENTITY_", "MSI_", "KUBERNETES_")
+_INHERITED = (
+    "AVP_",
+    "ARGOCD_",
+    "AZURE_",
+    "IDENTITY_",
+    "MSI_",
+    "KUBERNETES_",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+)
 
 
 def _case_dirs() -> list[Path]:
@@ -57,12 +83,37 @@ def _stdin(case: Path, args: list[str]) -> bytes | None:
     return b""
 
 
+@contextmanager
+def _keyvault(spec: dict[str, Any], env: dict[str, str | None]) -> Iterator[KeyVaultServer | None]:
+    config = spec.get("keyvault")
+    if not config:
+        yield None
+        return
+    http_challenge_cache.clear()  # the SDK caches challenges per host, process-wide
+    with KeyVaultServer() as server:
+        for vault, secrets in config.get("vaults", {}).items():
+            for name, values in secrets.items():
+                for value in values if isinstance(values, list) else [values]:
+                    server.set_secret(vault, name, str(value))
+        env.update(server.client_env("managed"))
+        env.update(AVP_TYPE="azurekeyvault", AVP_FILE_PATH=None)
+        server.faults.latency = float(config.get("latency", 0))
+        if "throttle_after" in config:
+            server.faults.throttle_after(int(config["throttle_after"]), retry_after=1)
+        yield server
+    http_challenge_cache.clear()
+
+
 @pytest.mark.parametrize("case", _case_dirs(), ids=lambda p: p.name)
 def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = _spec(case)
     args = [str(a) for a in spec.get("args", ["generate", "-"])]
     monkeypatch.chdir(case)
-    result = CliRunner().invoke(cli, args, input=_stdin(case, args), env=_environment(case, spec))
+    env = _environment(case, spec)
+    with _keyvault(spec, env) as server:
+        result = CliRunner().invoke(cli, args, input=_stdin(case, args), env=env)
+        if server is not None:
+            _check_counts(server, spec["keyvault"].get("expect_counts", {}))
     expected_code = int(spec.get("exit_code", 0))
     assert result.exit_code == expected_code, result.stderr or repr(result.exception)
     for fragment in spec.get("stderr_contains", []):
@@ -77,3 +128,9 @@ def test_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if os.environ.get("AVP_UPDATE_GOLDEN") == "1":
         golden.write_text(result.stdout)
     assert result.stdout == golden.read_text()
+
+
+def _check_counts(server: KeyVaultServer, expected: dict[str, dict[str, int]]) -> None:
+    for vault, operations in expected.items():
+        for operation, count in operations.items():
+            assert server.counts(vault, operation) == count, (vault, operation)
