@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -18,6 +19,10 @@ from avp_py import yamlcodec
 from avp_py.errors import ManifestParseError, ModifierError
 
 Modifier = Callable[[tuple[str, ...], object], object]
+
+# The YAML codec quotes key and tag names in its messages ('duplicate key "x"'): harmless
+# for a manifest, but the text yamlParse reads is a secret value.
+_QUOTED = re.compile(r'"[^"\n]*"')
 
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
@@ -140,7 +145,8 @@ def yaml_parse(args: tuple[str, ...], value: object) -> object:
     try:
         return yamlcodec.load_yaml(_require_string(value))
     except ManifestParseError as exc:
-        raise ModifierError(f"error converting YAML to JSON: {exc}") from exc
+        reason = _QUOTED.sub('"…"', str(exc))
+        raise ModifierError(f"error converting YAML to JSON: {reason}") from None
 
 
 def indent(args: tuple[str, ...], value: object) -> object:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ class Source:
 def decode(name: str, data: bytes, max_bytes: int) -> Source:
     """Bytes → text: UTF-8 (a BOM is accepted), or UTF-16 with a BOM; nothing else."""
     if len(data) > max_bytes:
-        raise InputError(f"{name}: input is larger than {max_bytes} bytes (AVP_MAX_INPUT_BYTES)")
+        raise too_large(name, max_bytes)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, data = "utf-16", data
     else:
@@ -86,7 +87,15 @@ def read_file(path: str, max_bytes: int) -> Source:
     """Read one file, with a size limit checked before the whole file is in memory."""
     try:
         with open(path, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                raise too_large(path, max_bytes)  # refused without reading a byte
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"could not read file: {path} from disk: {exc.strerror}") from exc
     return decode(path, data, max_bytes)
+
+
+def too_large(name: str, max_bytes: int) -> InputError:
+    """The error for an input over ``AVP_MAX_INPUT_BYTES``."""
+    return InputError(f"{name}: input is larger than {max_bytes} bytes (AVP_MAX_INPUT_BYTES)")

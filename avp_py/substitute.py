@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from avp_py import modifiers
 from avp_py.errors import ModifierError
@@ -27,16 +27,19 @@ _INT64 = 1 << 63
 
 @dataclass(frozen=True, slots=True)
 class Substitution:
-    """The filled body (None if nothing changed) and every failure, located."""
+    """The filled body (None if nothing changed) and every failure, located.
 
-    body: YamlNode | None
+    The body holds secret values, so it is left out of the ``repr``.
+    """
+
+    body: YamlNode | None = field(repr=False)
     failures: tuple[str, ...]
     values_used: int
 
 
 @dataclass(frozen=True, slots=True)
 class _Filled:
-    value: YamlNode
+    value: YamlNode = field(repr=False)
     missing: tuple[str, ...]
     errors: tuple[str, ...]
 
