@@ -74,6 +74,11 @@ def _load_source(source: Source, limits: yamlcodec.Limits, problems: list[str]) 
     documents = []
     for chunk in stream.split(source.name, source.text):
         if not stream.needs_parsing(chunk):
+            try:
+                yamlcodec.check_syntax(chunk.text)  # passed through, but still valid YAML
+            except ManifestParseError as exc:
+                problems.append(_with_context(chunk, exc))
+                continue
             documents.append(Document(chunk, None))
             continue
         try:

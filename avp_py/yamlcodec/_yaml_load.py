@@ -13,6 +13,8 @@ import re
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 
+from yaml import YAMLError
+from yaml._yaml import CParser
 from yaml.error import MarkedYAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.reader import ReaderError
@@ -31,6 +33,22 @@ _MERGE = _tags.MERGE
 # miss would only be slower: the builder counts expanded nodes against the same limit.
 _ALIAS = re.compile(r"(?:^|[\s\[{,:\ufeff])\*[0-9A-Za-z_-]", re.MULTILINE)
 _TAB_PROBLEM = "found character that cannot start any token"
+
+
+def check_syntax(text: str) -> None:
+    """YamlSyntaxError if ``text`` is not one well-formed YAML document; builds nothing.
+
+    libyaml's parser runs over the text at C speed (``raw_parse`` creates no Python objects),
+    which is what lets a document passed through untouched (decision D4) still be checked.
+    Only when it fails is the document composed, to report the error exactly as
+    :func:`load_yaml` would. Typing, duplicate keys, tags and limits need composition: they
+    are checked only for documents that are loaded.
+    """
+    try:
+        CParser(text).raw_parse()
+    except (YAMLError, UnicodeError):
+        _compose(text)
+        raise YamlSyntaxError("invalid YAML", None) from None
 
 
 def load_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:

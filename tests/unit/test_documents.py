@@ -39,22 +39,7 @@ def test_every_problem_is_reported_at_once() -> None:
     assert details[2].startswith("f1.yaml (document 3, line 7): invalid YAML")
 
 
-def test_documents_with_nothing_to_do_are_not_validated() -> None:
-    # The price of passing big CRD streams through unparsed (D4): Argo CD parses them anyway.
-    (doc,) = _load("kind: X\nspec: [unclosed\n")
-    assert doc.body is None
-
-
-def test_directory_mode_skips_files_without_resources() -> None:
-    docs = _load(
-        "apiVersion: v2\nname: chart\n",
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
-        "kind: ConfigMap\n",
-        directory=True,
-    )
-    assert [d.chunk.source for d in docs] == ["f2.yaml"]
-
-
-def test_a_file_mixing_resources_and_non_resources_fails() -> None:
-    with pytest.raises(ManifestParseError, match="Object 'Kind' is missing"):
-        _load("kind: ConfigMap\n---\nname: x\n", directory=True)
+def test_documents_with_nothing_to_do_are_still_checked_for_syntax() -> None:
+    # Passed through unparsed (D4), but libyaml's parser still runs over them.
+    with pytest.raises(ManifestParseError, match=r"f0.yaml \(document 1, line 3\): invalid YAML"):
+        _load("kind: X\nspec: [unclosed\n")
