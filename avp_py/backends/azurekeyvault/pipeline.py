@@ -1,0 +1,163 @@
+"""The HTTP pipeline under the Azure SDK: deadline-bound transport, retry policy and client.
+
+The run's deadline (D9) bounds every HTTP exchange, Key Vault's and the credential's: the
+retry policy and the transport refuse a ``Retry-After`` or backoff that would end after it
+(decided early, so the error says why), and the transport caps connect and read timeouts to the
+time left plus ``DEADLINE_GRACE``. The grace exists because the deadline itself is the
+resolver's to report ("N secrets still pending"): a timeout ending exactly at the deadline
+would race that report. Refusals raise :class:`DeadlineExceeded`, which is not an
+``AzureError``, so azure-core's retry loop lets it through instead of trying again.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from typing import Any
+
+import requests
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
+from azure.keyvault.secrets import SecretClient
+from urllib3.util.retry import Retry
+
+from avp_py.backends.azurekeyvault.causes import find_cause
+from avp_py.model import Deadline
+
+# Tighter than azure-core's defaults (10 retries, up to 120 s apart), which can outlast Argo
+# CD's 60 s; the run's deadline bounds them anyway (see DeadlineTransport).
+RETRY_TOTAL = 6
+BACKOFF_FACTOR = 0.5
+BACKOFF_MAX = 8
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+DEADLINE_GRACE = 0.5
+TOKEN_REQUEST = "token request"
+KEY_VAULT_REQUEST = "Key Vault request"
+
+
+class DeadlineExceeded(Exception):  # noqa: N818 - reads better at the raise sites
+    """Sending, or waiting to retry, would end after the run's deadline.
+
+    ``wanted`` is the wait that was refused (None: no time was left to send at all),
+    ``status`` the HTTP status that asked for the retry, ``during`` what was being done.
+    """
+
+    def __init__(
+        self, wanted: float | None, left: float, during: str, status: int | None = None
+    ) -> None:
+        self.wanted = wanted
+        self.left = left
+        self.during = during
+        self.status = status
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """The reason, in words (no URL, no value, no token)."""
+        if self.wanted is None or self.left <= 0:
+            return f"the deadline (AVP_TIMEOUT_SECONDS) ran out before the {self.during} completed"
+        answer = f"the {self.during} answered HTTP {self.status}; " if self.status else ""
+        return (
+            f"{answer}retrying the {self.during} would start in {self.wanted:g} s, but only"
+            f" {self.left:.1f} s are left of the deadline (AVP_TIMEOUT_SECONDS)"
+        )
+
+
+class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is overloaded
+    """azure-core's requests transport, bounded by the run's deadline.
+
+    Owns its session; its pool holds ``pool_size`` connections per host so the worker threads
+    sharing one client do not queue for one connection.
+    """
+
+    def __init__(self, deadline: Deadline, during: str, pool_size: int = 1) -> None:
+        session = requests.Session()
+        # azure-core's own adapter settings: the pipeline retries, urllib3 must not.
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=1,
+            pool_maxsize=max(1, pool_size),
+            max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+        )
+        session.mount("https://", adapter)
+        super().__init__(
+            session=session,
+            session_owner=True,
+            connection_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+        )
+        self._deadline = deadline
+        self._during = during
+        self._last = threading.local()  # this thread's last HTTP status, for messages
+
+    def _left(self) -> float:
+        return self._deadline.expires_at - time.monotonic()
+
+    def send(self, request: Any, **kwargs: Any) -> Any:
+        """Send with connect/read timeouts no longer than the time left (plus the grace)."""
+        left = self._left() + DEADLINE_GRACE
+        if left <= 0:
+            raise DeadlineExceeded(None, 0.0, self._during)
+        for key, default in (
+            ("connection_timeout", CONNECT_TIMEOUT),
+            ("read_timeout", READ_TIMEOUT),
+        ):
+            value = kwargs.get(key)
+            wanted = value if isinstance(value, (int, float)) and value > 0 else default
+            kwargs[key] = min(float(wanted), left)
+        self._last.status = None
+        response = super().send(request, **kwargs)
+        self._last.status = getattr(response, "status_code", None)
+        return response
+
+    def sleep(self, duration: float) -> None:
+        """Wait before a retry, unless the retry could not start before the deadline."""
+        left = self._left()
+        if duration >= left:
+            status = getattr(self._last, "status", None)
+            raise DeadlineExceeded(duration, left, self._during, status)
+        super().sleep(duration)
+
+
+class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
+    """azure-core's retry policy, honouring Retry-After, that never sleeps past the deadline
+    and never retries what cannot heal (a certificate that does not verify)."""
+
+    def __init__(self, deadline: Deadline, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._deadline = deadline
+
+    def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
+        """Sleep as azure-core would, unless the retry could not start before the deadline."""
+        retry_after = self.get_retry_after(response) if response else None
+        wanted = retry_after or self.get_backoff_time(settings)
+        left = self._deadline.remaining(time.monotonic())
+        if wanted >= left:
+            status = response.http_response.status_code if response else None
+            raise DeadlineExceeded(wanted, left, KEY_VAULT_REQUEST, status)
+        super().sleep(settings, transport, response)
+
+    def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
+        """Count one more attempt; False (give up) for certificate failures."""
+        if error is not None and find_cause(error, ssl.SSLCertVerificationError) is not None:
+            return False
+        return bool(super().increment(settings, response=response, error=error))
+
+
+def build_client(
+    vault_url: str, credential: TokenCredential, deadline: Deadline, pool_size: int
+) -> SecretClient:
+    """One client per vault, shared by the worker threads, with a pool as big as the workers."""
+    return SecretClient(
+        vault_url,
+        credential,
+        transport=DeadlineTransport(deadline, KEY_VAULT_REQUEST, pool_size),
+        retry_policy=DeadlineRetryPolicy(
+            deadline,
+            retry_total=RETRY_TOTAL,
+            retry_status=RETRY_TOTAL,  # azure-core's 3 is few for a 429 storm
+            retry_backoff_factor=BACKOFF_FACTOR,
+            retry_backoff_max=BACKOFF_MAX,
+        ),
+    )
