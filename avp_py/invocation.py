@@ -28,7 +28,13 @@ def read_inputs(path: str, max_bytes: int) -> tuple[list[sources.Source], bool]:
     files = sources.discover(path)
     if not files:
         raise InputError(f"no YAML or JSON files were found in {path}")
-    return [sources.read_file(name, max_bytes) for name in files], os.path.isdir(path)
+    inputs: list[sources.Source] = []
+    left = max_bytes  # AVP_MAX_INPUT_BYTES bounds the whole input, not each file
+    for name in files:
+        source = sources.read_file(name, left)
+        left -= len(source.text.encode("utf-8"))
+        inputs.append(source)
+    return inputs, os.path.isdir(path)
 
 
 def load_command_settings(

@@ -212,12 +212,23 @@ def check_call(name: str, args: tuple[str, ...]) -> str | None:
     low, high = _ARITY.get(name, (0, 0))
     if not low <= len(args) <= high:
         return f"{name}: invalid parameters"
-    if name == "indent":
-        try:
+    try:
+        if name == "indent":
             _go_atoi(args[0])
-        except ModifierError as exc:
-            return f"{name}: {exc}"
+        elif name == "jsonPath":
+            _validate_json_path(" ".join(args))
+    except ModifierError as exc:
+        return f"{name}: {exc}"
     return None
+
+
+def _validate_json_path(template: str) -> None:
+    from avp_py import jsonpath
+
+    try:
+        jsonpath.validate(template)
+    except jsonpath.JsonPathError as exc:
+        raise ModifierError(str(exc)) from exc
 
 
 def apply(name: str, args: tuple[str, ...], value: object) -> object:

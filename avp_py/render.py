@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from avp_py import backends, documents, output, rollout, yamlcodec
 from avp_py.backends import cache
@@ -48,7 +48,7 @@ class RenderStats:
 class RenderResult:
     """The output stream and the run's figures."""
 
-    text: str
+    text: str = field(repr=False)  # holds the filled values
     stats: RenderStats
 
 

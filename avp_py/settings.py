@@ -132,7 +132,27 @@ def _resolve(
     for key in _backend_keys(environ):
         operator.setdefault(key, environ[key])
     per_app = _per_app(environ, operator)
+    _only_lowered(per_app, operator)
     return {**operator, **per_app, **flags}
+
+
+# Knobs an Application may only turn down: a shared, throttled vault is everyone's.
+_LOWER_ONLY = {"AVP_MAX_CONCURRENCY": 16.0, "AVP_TIMEOUT_SECONDS": 45.0}
+
+
+def _only_lowered(per_app: Mapping[str, str], operator: Mapping[str, str]) -> None:
+    for key, default in _LOWER_ONLY.items():
+        if key not in per_app:
+            continue
+        try:
+            wanted, ceiling = float(per_app[key]), float(operator.get(key, "") or default)
+        except ValueError:
+            continue  # reported with the key's own validation
+        if wanted > ceiling:
+            raise ConfigError(
+                f"{ARGOCD_ENV}{key}: an Application may only lower {key}"
+                f" (the sidecar allows {ceiling:g})"
+            )
 
 
 def _backend_keys(environ: Mapping[str, str]) -> set[str]:

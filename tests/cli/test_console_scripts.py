@@ -122,3 +122,18 @@ def test_a_closed_stdout_is_a_failure(tmp_path: Path) -> None:
     assert process.wait(timeout=60) != 0
     assert b"stdout was closed" in process.stderr.read()
     process.stderr.close()
+
+
+def test_the_input_limit_bounds_a_whole_directory(tmp_path: Path) -> None:
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    for name in ("a.yaml", "b.yaml"):
+        (manifests / name).write_bytes(b"kind: ConfigMap\ndata:\n  k: " + b"x" * 3000 + b"\n")
+    small = _run(
+        [str(BIN / "avp-py"), "generate", str(manifests)], tmp_path, AVP_MAX_INPUT_BYTES="8000"
+    )
+    assert small.returncode == 0
+    large = _run(
+        [str(BIN / "avp-py"), "generate", str(manifests)], tmp_path, AVP_MAX_INPUT_BYTES="5000"
+    )
+    assert large.returncode == 3 and b"b.yaml: input is larger than" in large.stderr

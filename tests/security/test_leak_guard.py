@@ -685,11 +685,6 @@ def test_resolver_and_substitution_outcomes_are_redacted() -> None:
     assert sentinels.leaks(shows(filled) + shows(plan)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="avp_py/render.py RenderResult: a frozen dataclass whose default repr shows the"
-    " rendered text, secret values included; fix: text: str = field(repr=False)",
-)
 def test_render_result_is_redacted() -> None:
     value = Sentinels().new()
     result = RenderResult(

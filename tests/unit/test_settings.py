@@ -60,7 +60,7 @@ def test_flags_beat_everything() -> None:
 
 @pytest.mark.parametrize("key", sorted(PER_APP_KEYS))
 def test_per_app_keys_are_accepted(key: str) -> None:
-    value = {"AVP_ALLOW_EMPTY": "true"}.get(key, "7")
+    value = {"AVP_ALLOW_EMPTY": "true"}.get(key, "7")  # 7 is below the sidecar defaults
     settings = load_settings({**BASE, f"ARGOCD_ENV_{key}": value})
     assert settings.options[key] == value
 
@@ -144,3 +144,25 @@ def test_cache_settings_only_with_a_directory() -> None:
     cache = load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_KEY": "s3cr3t" * 8}).cache
     assert cache is not None and cache.ttl_seconds == 60.0
     assert "s3cr3t" not in repr(cache)
+
+
+@pytest.mark.parametrize(
+    ("key", "sidecar", "app", "ok"),
+    [
+        ("AVP_MAX_CONCURRENCY", None, "17", False),
+        ("AVP_MAX_CONCURRENCY", None, "16", True),
+        ("AVP_MAX_CONCURRENCY", "64", "32", True),
+        ("AVP_TIMEOUT_SECONDS", None, "50", False),
+        ("AVP_TIMEOUT_SECONDS", "20", "25", False),
+        ("AVP_TIMEOUT_SECONDS", "20", "10", True),
+    ],
+)
+def test_per_app_limits_may_only_be_lowered(
+    key: str, sidecar: str | None, app: str, ok: bool
+) -> None:
+    environ = {**BASE, f"ARGOCD_ENV_{key}": app, **({key: sidecar} if sidecar else {})}
+    if ok:
+        assert load_settings(environ).options[key] == app
+    else:
+        with pytest.raises(ConfigError, match=f"may only lower {key}"):
+            load_settings(environ)
