@@ -49,14 +49,21 @@ class Document:
 
 
 def load(
-    sources: Iterable[Source], limits: yamlcodec.Limits, directory_mode: bool
+    sources: Iterable[Source],
+    limits: yamlcodec.Limits,
+    directory_mode: bool,
+    load_all: bool = False,
 ) -> list[Document]:
-    """Every document of every source, in order; one error listing every problem."""
+    """Every document of every source, in order; one error listing every problem.
+
+    Documents with nothing to replace are only syntax-checked unless ``load_all`` (the check
+    command looks at every object, SecretProviderClasses included).
+    """
     documents: list[Document] = []
     problems: list[str] = []
     for source in sources:
         try:
-            found = _load_source(source, limits, problems)
+            found = _load_source(source, limits, problems, load_all)
         except ManifestParseError as exc:
             problems.append(str(exc))
             continue
@@ -70,10 +77,12 @@ def load(
     return documents
 
 
-def _load_source(source: Source, limits: yamlcodec.Limits, problems: list[str]) -> list[Document]:
+def _load_source(
+    source: Source, limits: yamlcodec.Limits, problems: list[str], load_all: bool
+) -> list[Document]:
     documents = []
     for chunk in stream.split(source.name, source.text):
-        if not stream.needs_parsing(chunk):
+        if not load_all and not stream.needs_parsing(chunk):
             try:
                 yamlcodec.check_syntax(chunk.text)  # passed through, but still valid YAML
             except ManifestParseError as exc:

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 
-from avp_py import backends, documents, output, rollout, yamlcodec
+from avp_py import backends, documents, output, yamlcodec
 from avp_py.backends import cache
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
-from avp_py.directives import parse_directives
+from avp_py.directives import ROLLOUT_KIND_PROBLEM, ROLLOUT_KINDS, parse_directives
 from avp_py.documents import Document
 from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
 from avp_py.model import Deadline, SecretRef, YamlNode
@@ -87,13 +87,16 @@ def render(
             "the input holds no Kubernetes documents; refusing to print nothing, because an"
             " empty render makes Argo CD prune the application (use --allow-empty if intended)"
         )
-    plans = _plan(docs, ReferenceRules(settings.path_validation, settings.policy))
+    plans, rollouts = _plan(docs, ReferenceRules(settings.path_validation, settings.policy))
     refs = set().union(*(plan.refs() for plan in plans.values()))
     stats = BackendStats()
     context = BackendContext(settings.options, deadline, settings.max_concurrency, stats)
     outcomes = _resolve(refs, plans, settings, context, build_backend)
     replaced = _substitute(plans, outcomes)
-    replaced = rollout.annotate(docs, plans, outcomes, replaced)
+    if rollouts:
+        from avp_py import rollout  # only renders that ask for it pay for importing it
+
+        replaced = rollout.annotate(docs, plans, outcomes, replaced, rollouts)
     placeholders = sum(len(slot.placeholders) for plan in plans.values() for slot in plan.slots)
     figures = RenderStats(
         len(docs), placeholders, len(refs), stats.get("requests"), stats.get("cache_hits")
@@ -101,8 +104,13 @@ def render(
     return RenderResult(output.write(docs, replaced), figures)
 
 
-def _plan(docs: Sequence[Document], rules: ReferenceRules) -> dict[int, DocumentPlan]:
+def _plan(
+    docs: Sequence[Document], rules: ReferenceRules
+) -> tuple[dict[int, DocumentPlan], list[int]]:
+    """The plans of the documents with placeholders, and the positions asking for a rollout
+    checksum; every problem of every document raised at once, before anything is fetched."""
     plans: dict[int, DocumentPlan] = {}
+    rollouts: list[int] = []
     problems: list[str] = []
     for position, document in enumerate(docs):
         if document.body is None:
@@ -119,10 +127,14 @@ def _plan(docs: Sequence[Document], rules: ReferenceRules) -> dict[int, Document
         problems.extend(result.problems)
         if result.plan.slots:
             plans[position] = result.plan
+        if directives.rollout_on_change:
+            rollouts.append(position)
+            if document.kind not in ROLLOUT_KINDS:  # refused before anything is fetched
+                problems.append(f"{document.describe()}: {ROLLOUT_KIND_PROBLEM}")
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise PlaceholderError(f"{len(problems)} placeholder {noun}; nothing was fetched", problems)
-    return plans
+    return plans, rollouts
 
 
 def _resolve(

@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from avp_py.directives import parse_directives
+from avp_py.directives import ROLLOUT_KIND_PROBLEM, ROLLOUT_KINDS
 from avp_py.documents import Document
 from avp_py.errors import PlaceholderError
 from avp_py.model import SecretRef, SecretValue, YamlNode
@@ -27,7 +27,7 @@ from avp_py.resolver import Outcome
 log = logging.getLogger(__name__)
 
 ANNOTATION = "avp.kubernetes.io/secret-versions"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+WORKLOAD_KINDS = ROLLOUT_KINDS
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 Names = tuple[frozenset[str], frozenset[str]]  # (Secret names, ConfigMap names)
@@ -38,11 +38,16 @@ def annotate(
     plans: Mapping[int, DocumentPlan],
     outcomes: Mapping[SecretRef, Outcome],
     replaced: Mapping[int, YamlNode],
+    requesting: Iterable[int],
 ) -> dict[int, YamlNode]:
-    """``replaced`` plus the checksum annotation on every workload that asks for it."""
+    """``replaced`` plus the checksum annotation on the workloads at ``requesting``.
+
+    ``requesting``: the positions of the documents annotated ``rollout-on-change`` and not
+    ignored, as planning found them.
+    """
     result = dict(replaced)
     problems: list[str] = []
-    for position in _requesting(docs):
+    for position in requesting:
         document = docs[position]
         body = replaced.get(position, document.body)
         problem = template_problem(document, body)
@@ -60,25 +65,10 @@ def annotate(
     return result
 
 
-def _requesting(docs: Sequence[Document]) -> Iterator[int]:
-    for position, document in enumerate(docs):
-        if document.body is None:
-            continue
-        try:
-            directives = parse_directives(document.body)
-        except PlaceholderError:
-            continue  # already reported by planning
-        if directives.rollout_on_change and not directives.ignore:
-            yield position
-
-
 def template_problem(document: Document, body: YamlNode) -> str | None:
     """Why this object cannot carry the checksum annotation, or None."""
     if document.kind not in WORKLOAD_KINDS:
-        return (
-            "avp.kubernetes.io/rollout-on-change annotation can only be used on Deployment,"
-            " StatefulSet or DaemonSet resources"
-        )
+        return ROLLOUT_KIND_PROBLEM
     template = _get(body, "spec", "template")
     if not isinstance(template, dict):
         return "avp.kubernetes.io/rollout-on-change needs spec.template, a mapping"

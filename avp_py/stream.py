@@ -16,12 +16,14 @@ from avp_py.errors import ManifestParseError
 # A separator is a line starting with '---' at column 0 (apimachinery's YAMLReader).
 _SEPARATOR = re.compile(r"^---(.*)$", re.MULTILINE)
 _COMMENT_OR_BLANK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
-_TOP_LEVEL_KIND = re.compile(r"^kind:[ \t]*\S", re.MULTILINE)
+# A top-level `kind` line (block style, column 0, the key optionally quoted) and its value.
+_TOP_LEVEL_KIND = re.compile(r"""^(?:kind|"kind"|'kind')[ \t]*:[ \t]*([^\n]*)$""", re.MULTILINE)
+_SIMPLE_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # Escapes that could spell '<', '/', '.' or a letter inside a double-quoted YAML/JSON string,
 # or join two lines ('\' at a line end): such documents are parsed whatever their text shows.
 _ESCAPE = re.compile(r"\\[xuU/\r\n]")
 # kustomize.config.k8s.io: a kustomization file is parsed so that directory mode can skip it.
-_MARKERS = ("<path:", "avp.kubernetes.io", "Secret", "kustomize.config.k8s.io")
+_MARKERS = ("<path:", "avp.kubernetes.io", "kustomize.config.k8s.io")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +105,9 @@ def needs_parsing(chunk: Chunk) -> bool:
 
     A document needs parsing if it may contain an inline placeholder, any ``avp.kubernetes.io``
     annotation (generic mode, ignore, ...), or is possibly a ``Secret`` (base64-encoded
-    placeholders), or has no top-level ``kind:`` line (it must then be checked), or uses
-    escapes that could hide any of those. JSON documents are always parsed (re-emitted as YAML).
+    placeholders), or its ``kind`` cannot be read from one plain top-level line (it must then
+    be checked), or it uses escapes that could hide any of those. JSON documents are always
+    parsed (re-emitted as YAML).
     """
     text = chunk.text
     if chunk.is_json or text.lstrip().startswith(("{", "[")):
@@ -113,4 +116,21 @@ def needs_parsing(chunk: Chunk) -> bool:
         return True
     if "\\" in text and _ESCAPE.search(text):
         return True
-    return _TOP_LEVEL_KIND.search(text) is None
+    kind = top_level_kind(text)
+    return kind is None or kind == "Secret"
+
+
+def top_level_kind(text: str) -> str | None:
+    """The ``kind`` of a block-style document, if one plain top-level line states it plainly.
+
+    None when there is no such line, more than one, or a value that is not a simple word (a
+    tag, a block scalar, an alias...): the document must then be parsed to know its kind.
+    CRDs mention "Secret" all over their descriptions; only a real ``kind: Secret`` counts.
+    """
+    lines = _TOP_LEVEL_KIND.findall(text)
+    if len(lines) != 1:
+        return None
+    value = lines[0].split(" #", 1)[0].strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return value if _SIMPLE_KIND.fullmatch(value) else None

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from importlib import metadata
 from types import MappingProxyType
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from avp_py.backends.base import BackendContext, BackendFactory, BackendStats, SecretBackend
 from avp_py.errors import ConfigError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 __all__ = [
     "BackendContext",
@@ -37,7 +39,10 @@ BUILTIN: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _plugins() -> dict[str, metadata.EntryPoint]:
+def _plugins() -> dict[str, EntryPoint]:
+    # importlib.metadata costs ~50 ms to import: only runs naming a plugin backend pay for it.
+    from importlib import metadata
+
     return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 

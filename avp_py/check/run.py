@@ -32,7 +32,7 @@ def check(
 ) -> CheckReport:
     """Check every document of ``sources``; AvpError only for input, config or backend failures."""
     limits = yamlcodec.Limits(max_nodes=settings.max_nodes, max_depth=settings.max_depth)
-    docs = documents.load(sources, limits, directory_mode)
+    docs = documents.load(sources, limits, directory_mode, load_all=True)
     if not docs and not settings.allow_empty:
         raise InputError(
             "the input holds no Kubernetes documents (set AVP_ALLOW_EMPTY=true if intended)"

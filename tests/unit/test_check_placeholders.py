@@ -17,7 +17,7 @@ APP_PREFIX = ReferenceRules(None, TenantPolicy((), re.compile(r"^orders-api-"), 
 
 
 def _scan(text: str, rules: ReferenceRules = OPEN) -> Scan:
-    docs = documents.load([Source("in.yaml", text)], yamlcodec.Limits(), False)
+    docs = documents.load([Source("in.yaml", text)], yamlcodec.Limits(), False, load_all=True)
     usages, findings = [], []
     for doc in docs:
         if doc.body is not None:

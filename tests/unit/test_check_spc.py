@@ -27,7 +27,7 @@ def _spc(objects: str, secret_objects: str = "", extra: str = "") -> str:
 
 
 def _scan(text: str, rules: ReferenceRules = OPEN) -> Scan:
-    (doc,) = documents.load([Source("spc.yaml", text)], yamlcodec.Limits(), False)
+    (doc,) = documents.load([Source("spc.yaml", text)], yamlcodec.Limits(), False, load_all=True)
     assert is_azure_spc(doc)
     return scan(doc, rules, yamlcodec.Limits())
 
@@ -183,7 +183,7 @@ def test_naming_policy_applies_to_every_object() -> None:
 
 def test_not_azure_or_missing_parameters() -> None:
     text = _spc(OBJECTS, "[]\n").replace("provider: azure", "provider: vault")
-    (doc,) = documents.load([Source("x.yaml", text)], yamlcodec.Limits(), False)
+    (doc,) = documents.load([Source("x.yaml", text)], yamlcodec.Limits(), False, load_all=True)
     assert not is_azure_spc(doc)
     text = _spc(OBJECTS, "[]\n").replace("    keyvaultName: kv-orders\n", "")
     assert ("error", "spc-invalid", "spec.parameters.keyvaultName", "") in _found(_scan(text))

@@ -71,6 +71,12 @@ def _chunk(text: str, is_json: bool = False) -> Chunk:
         ('kind: ConfigMap\ndata:\n  a: "<pa\\\n  th:v#k>"\n', True),
         ("apiVersion: v2\nname: chart\n", True),  # no kind: must be parsed to be checked
         ("{kind: ConfigMap}\n", True),
+        # Only a real `kind: Secret` makes a document a Secret; CRDs mention "Secret" a lot.
+        ("kind: CustomResourceDefinition\nspec:\n  description: a Secret name\n", False),
+        ("kind: 'Secret'\ndata:\n  a: b\n", True),
+        ('"kind": Secret # c\n', True),
+        ("kind: !!str ConfigMap\n", True),  # not a plain word: parsed to be sure
+        ("kind: ConfigMap\nkind: Secret\n", True),  # duplicate keys: parsed, then refused
     ],
 )
 def test_needs_parsing(text: str, expected: bool) -> None:

@@ -11,6 +11,7 @@ would race that report. Refusals raise :class:`DeadlineExceeded`, which is not a
 
 from __future__ import annotations
 
+import random
 import ssl
 import threading
 import time
@@ -26,11 +27,15 @@ from urllib3.util.retry import Retry
 from avp_py.backends.azurekeyvault.causes import find_cause
 from avp_py.model import Deadline
 
-# Tighter than azure-core's defaults (10 retries, up to 120 s apart), which can outlast Argo
-# CD's 60 s; the run's deadline bounds them anyway (see DeadlineTransport).
-RETRY_TOTAL = 6
+# Retries are bounded by the run's deadline, not by a count: when 20 renders hit a throttled
+# vault at once, giving up after a few 429s while time is left fails a render for nothing.
+# azure-core's 120 s maximum backoff would outlast Argo CD's 60 s; 8 s keeps retrying.
+RETRY_TOTAL = 100
 BACKOFF_FACTOR = 0.5
 BACKOFF_MAX = 8
+# Up to this fraction is added to every wait, so that workers and renders throttled together
+# do not all come back in the same instant (never less than Retry-After asks).
+JITTER = 0.25
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
 DEADLINE_GRACE = 0.5
@@ -129,14 +134,15 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
         self._deadline = deadline
 
     def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
-        """Sleep as azure-core would, unless the retry could not start before the deadline."""
+        """Wait for Retry-After (else the backoff) plus jitter, unless the retry could not
+        start before the deadline."""
         retry_after = self.get_retry_after(response) if response else None
         wanted = retry_after or self.get_backoff_time(settings)
         left = self._deadline.remaining(time.monotonic())
         if wanted >= left:
             status = response.http_response.status_code if response else None
             raise DeadlineExceeded(wanted, left, KEY_VAULT_REQUEST, status)
-        super().sleep(settings, transport, response)
+        transport.sleep(min(wanted * (1 + random.random() * JITTER), left))
 
     def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
         """Count one more attempt; False (give up) for certificate failures."""
