@@ -77,6 +77,7 @@ def _chunk(text: str, is_json: bool = False) -> Chunk:
         ('"kind": Secret # c\n', True),
         ("kind: !!str ConfigMap\n", True),  # not a plain word: parsed to be sure
         ("kind: ConfigMap\nkind: Secret\n", True),  # duplicate keys: parsed, then refused
+        ("kind:ConfigMap\n", True),  # a plain scalar, not a key: parsed, then refused
     ],
 )
 def test_needs_parsing(text: str, expected: bool) -> None:
