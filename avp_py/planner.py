@@ -83,8 +83,9 @@ def plan_document(document: Document, directives: Directives, rules: ReferenceRu
     body: YamlNode = document.body
     problems = _directive_problems(document, directives, rules)
     slots: list[Slot] = []
+    is_secret = document.kind == "Secret"
     for leaf in iter_strings(body):
-        slot = _slot(leaf, directives, document.kind == "Secret")
+        slot = _slot(leaf, directives, is_secret)
         if slot is not None:
             slots.append(slot)
     plan = DocumentPlan(document, directives, tuple(slots))
@@ -151,6 +152,9 @@ def _slot_problems(slot: Slot, rules: ReferenceRules, check_generic: bool) -> It
 
 
 def _key_problems(document: Document, directives: Directives) -> Iterator[str]:
+    text = document.chunk.text
+    if "<" not in text and "\\" not in text:
+        return  # no key can hold a placeholder (an escape could spell '<')
     for path, key in iter_keys(document.body):
         if "<" in key and grammar.find_placeholders(key, directives.generic):
             where = render_path(path)

@@ -56,17 +56,19 @@ def substitute(plan: DocumentPlan, lookup: Lookup) -> Substitution:
     """Apply every slot of ``plan``; the document is unchanged if any slot failed."""
     edits: dict[FieldPath, YamlNode | Delete] = {}
     failures: list[str] = []
+    kind = plan.document.kind
     for slot in plan.slots:
         filled = _fill(slot, lookup)
-        where = plan.where(slot)
         if filled.missing and plan.directives.remove_missing and slot.in_mapping:
             edits[slot.path] = DELETE
-            failures.extend(f"{where}: {error}" for error in filled.errors)
-            continue
-        problems = filled.missing + filled.errors
-        if not problems:
-            problems = _kind_rule(plan.document.kind, slot, filled.value, edits)
-        failures.extend(f"{where}: {problem}" for problem in problems)
+            problems = filled.errors
+        else:
+            problems = filled.missing + filled.errors
+            if not problems:
+                problems = _kind_rule(kind, slot, filled.value, edits)
+        if problems:
+            where = plan.where(slot)
+            failures.extend(f"{where}: {problem}" for problem in problems)
     if failures or not edits:
         return Substitution(None, tuple(failures), len(edits))
     return Substitution(apply_edits(plan.document.body, edits), (), len(edits))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
@@ -15,7 +16,8 @@ OPEN = ReferenceRules(None, TenantPolicy())
 
 
 def _doc(body: dict[str, YamlNode]) -> Document:
-    return Document(Chunk("in.yaml", 1, 1, "", False), body)
+    # The text a parsed document came from (JSON is YAML): planning looks at it for shortcuts.
+    return Document(Chunk("in.yaml", 1, 1, json.dumps(body), False), body)
 
 
 def _plan(body: dict[str, YamlNode], rules: ReferenceRules = OPEN):
