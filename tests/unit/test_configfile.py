@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,10 @@ FORMATS = {
 def test_formats(tmp_path: Path, extension: str) -> None:
     path = tmp_path / f"config.{extension}"
     path.write_text(FORMATS[extension])
+    if extension == "toml" and sys.version_info < (3, 11):
+        with pytest.raises(ConfigError, match="TOML config files need Python 3.11"):
+            load(str(path))
+        return
     loaded = {key.upper(): str(value) for key, value in load(str(path)).items()}
     assert loaded == {"AVP_TYPE": "file", "AVP_MAX_CONCURRENCY": "4"}
 
