@@ -8,7 +8,6 @@ time from spawn to reaping, user + system CPU time and peak RSS of that process 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -18,20 +17,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Protocol
 
+from tests.isolation import clean_environment
+
 LAUNCHER = Path(__file__).with_name("launch.py")
 
 # Inherited variables that would change what a child does or how it is measured.
-_DROPPED_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "AVP_", "ARGOCD_ENV_", "PYTHON")
-_DROPPED = {
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-}
 
 
 class BenchError(RuntimeError):
@@ -97,11 +87,8 @@ class Sample:
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     """The benchmark's environment without inherited Azure/AVP/proxy/Python settings."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name.upper() not in _DROPPED and not name.upper().startswith(_DROPPED_PREFIXES)
-    }
+    # PYTHON*: the measured interpreters must start as the sidecar's would (bytecode cached).
+    env = clean_environment(extra_prefixes=("PYTHON",))
     env.update(extra)
     return env
 

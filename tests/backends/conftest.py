@@ -20,20 +20,9 @@ from azure.keyvault.secrets._shared import http_challenge_cache
 from avp_py.backends.azurekeyvault import AzureKeyVaultBackend, create
 from avp_py.backends.base import BackendContext, BackendStats
 from avp_py.model import Deadline
+from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
 
-# Inherited variables that would change which identity, proxy or CA a client uses.
-CLEARED_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "AVP_", "ARGOCD_ENV_")
-CLEARED = {
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-}
 # What a process environment provides; everything else goes into the options mapping.
 PROCESS_KEYS = (
     "HTTPS_PROXY",
@@ -63,7 +52,7 @@ BackendFactory = Callable[..., AzureKeyVaultBackend]
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Drop inherited identity, proxy and CA variables."""
     for name in list(os.environ):
-        if name.upper() in CLEARED or name.upper().startswith(CLEARED_PREFIXES):
+        if is_inherited_setting(name):
             monkeypatch.delenv(name)
 
 

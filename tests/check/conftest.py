@@ -12,23 +12,11 @@ import pytest
 import yaml
 from azure.keyvault.secrets._shared import http_challenge_cache
 
+from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
 
 CATALOGUE = Path(__file__).parent / "catalogue"
 SECRETS_FILE = CATALOGUE / "secrets.yaml"
-
-# Inherited variables that would change the backend, the identity, the proxy or the policy.
-_CLEARED_PREFIXES = ("AVP_", "ARGOCD_", "AZURE_", "IDENTITY_", "MSI_", "IMDS_", "KUBERNETES_")
-_CLEARED = {
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-}
 
 
 def catalogue() -> dict[str, Any]:
@@ -45,11 +33,7 @@ def sentinels() -> list[str]:
 
 def clean_env(**values: str) -> dict[str, str | None]:
     """A CliRunner environment: inherited settings removed, ``values`` set."""
-    env: dict[str, str | None] = {
-        name: None
-        for name in os.environ
-        if name.upper() in _CLEARED or name.upper().startswith(_CLEARED_PREFIXES)
-    }
+    env: dict[str, str | None] = {name: None for name in os.environ if is_inherited_setting(name)}
     env.update(values)
     return env
 

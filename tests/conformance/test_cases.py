@@ -33,23 +33,10 @@ from azure.keyvault.secrets._shared import http_challenge_cache
 from click.testing import CliRunner
 
 from avp_py.cli import cli
+from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
 
 CASES = Path(__file__).parent / "cases"
-_INHERITED = (
-    "AVP_",
-    "ARGOCD_",
-    "AZURE_",
-    "IDENTITY_",
-    "MSI_",
-    "KUBERNETES_",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "NO_PROXY",
-    "no_proxy",
-    "REQUESTS_CA_BUNDLE",
-    "SSL_CERT_FILE",
-)
 
 
 def _case_dirs() -> list[Path]:
@@ -63,7 +50,7 @@ def _spec(case: Path) -> dict[str, Any]:
 
 
 def _environment(case: Path, spec: dict[str, Any]) -> dict[str, str | None]:
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(_INHERITED)}
+    env: dict[str, str | None] = {k: None for k in os.environ if is_inherited_setting(k)}
     secrets = case / "secrets.yaml"
     if not secrets.is_file():
         secrets = CASES / "shared-secrets.yaml"

@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from avp_py import stream, yamlcodec
+from tests.isolation import clean_environment
 
 HERE = Path(__file__).parent
 TABLE: dict[str, Any] = yaml.safe_load((HERE / "cases.yaml").read_text(encoding="utf-8"))
@@ -37,8 +38,6 @@ AVP = str(Path(sys.executable).parent / "avp-py")
 HANG_SECONDS = 90.0  # a hang detector for a loaded CI machine, not a performance assertion
 DEAD_PROXY = "http://127.0.0.1:9"  # nothing listens: a request that escapes fails at once
 HUGE = "".join(random.Random(5).choices("abcdefghijklmnopqrstuvwxyz0123456789+/", k=5 << 20))
-_INHERITED = ("AVP_", "ARGOCD_", "AZURE_", "IDENTITY_", "MSI_", "IMDS_", "KUBERNETES_")
-_PROXIES = {"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE"}
 
 
 # ------------------------------------------------------------------------------ generators
@@ -128,11 +127,7 @@ class Answer:
 
 
 def child_environment(secrets: Path, extra: Mapping[str, str] = {}) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.upper().startswith(_INHERITED) and name.upper() not in _PROXIES
-    }
+    env = clean_environment()
     env.update(
         AVP_TYPE="file",
         AVP_FILE_PATH=str(secrets),

@@ -15,23 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.isolation import clean_environment
 from tests.kvserver import KeyVaultServer
 from tests.kvserver.server import Credential
-
-# Inherited variables that would change the identity, proxy, CA or settings of the child.
-_DROPPED_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "AVP_", "ARGOCD_", "PYTEST_")
-_DROPPED = {
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "KUBERNETES_SERVICE_HOST",
-    "KUBERNETES_SERVICE_PORT",
-}
 
 
 def console_script(name: str = "avp-py") -> str:
@@ -62,11 +48,7 @@ Runner = Callable[..., Run]
 
 def base_environment() -> dict[str, str]:
     """The test process's environment without identity, proxy, CA or avp-py settings."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if name.upper() not in _DROPPED and not name.upper().startswith(_DROPPED_PREFIXES)
-    }
+    return clean_environment(extra_prefixes=("PYTEST_",))
 
 
 @pytest.fixture

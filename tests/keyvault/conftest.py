@@ -16,21 +16,9 @@ from azure.identity import (
 from azure.keyvault.secrets import SecretClient
 from azure.keyvault.secrets._shared import http_challenge_cache
 
+from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
 from tests.kvserver.server import Credential
-
-# Inherited variables that would change which identity or proxy a client uses.
-_CLEARED_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_")
-_CLEARED = {
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "ALL_PROXY",
-    "NO_PROXY",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-}
 
 EnvSetter = Callable[..., dict[str, str]]
 ClientFactory = Callable[..., SecretClient]
@@ -57,7 +45,7 @@ def kv_env(kv: KeyVaultServer, monkeypatch: pytest.MonkeyPatch) -> EnvSetter:
 
     def apply(credential: Credential = "managed", **kwargs: Any) -> dict[str, str]:
         for name in list(os.environ):
-            if name.upper() in _CLEARED or name.upper().startswith(_CLEARED_PREFIXES):
+            if is_inherited_setting(name):
                 monkeypatch.delenv(name)
         env = kv.client_env(credential, **kwargs)
         for name, value in env.items():

@@ -56,12 +56,11 @@ from avp_py.resolver import Missing, Resolver
 from avp_py.settings import load_settings
 from avp_py.stream import Chunk
 from avp_py.substitute import substitute
+from tests.isolation import clean_environment, is_inherited_setting
 from tests.kvserver import KeyVaultServer
 
 CASES = Path(__file__).parents[1] / "conformance" / "cases"
 AVP = str(Path(sys.executable).parent / "avp-py")
-_INHERITED = ("AVP_", "ARGOCD_", "AZURE_", "IDENTITY_", "MSI_", "IMDS_", "KUBERNETES_", "PARAM_")
-_PROXY = ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
 
 
 # ------------------------------------------------------------------------------ sentinels
@@ -220,9 +219,7 @@ def invoke(
     """The CLI in-process, as Argo CD's sidecar would run it; logging restored afterwards."""
     logger = logging.getLogger("avp_py")
     saved = (list(logger.handlers), logger.level, logger.propagate)
-    clean: dict[str, str | None] = {
-        name: None for name in os.environ if name.upper().startswith(_INHERITED + _PROXY)
-    }
+    clean: dict[str, str | None] = {name: None for name in os.environ if is_inherited_setting(name)}
     clean.update(env)
     capture.clear()
     current = os.getcwd()
@@ -570,11 +567,7 @@ def test_azure_runs_leak_nothing(
 @pytest.mark.keyvault
 def test_azure_console_script_leaks_nothing(azure: Azure, tmp_path: Path) -> None:
     """The real process: whatever reaches fd 2 (warnings, last-resort logging) counts."""
-    base = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.upper().startswith(_INHERITED + _PROXY)
-    }
+    base = clean_environment()
     wrong = azure.sentinels.new() + "~wrong-client-secret"
     runs = [
         (AZURE_SUCCESS, {}, 0),

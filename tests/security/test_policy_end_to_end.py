@@ -11,7 +11,6 @@ neither set nor loosen the policy, nor forge the Application's identity.
 from __future__ import annotations
 
 import base64
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -20,14 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.isolation import clean_environment
 from tests.kvserver import KeyVaultServer
 
 pytestmark = pytest.mark.keyvault
 
 AVP = str(Path(sys.executable).parent / "avp-py")
-_DROPPED_PREFIXES = ("AZURE_", "IDENTITY_", "MSI_", "IMDS_", "AVP_", "ARGOCD_", "PARAM_")
-_DROPPED = {"HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE"}
-_DROPPED |= {"CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR", "KUBERNETES_SERVICE_HOST"}
 
 # The sidecar's policy in most tests: team-a's vaults, secrets prefixed with the app's name.
 POLICY = {"AVP_ALLOWED_VAULTS": "kv-team-*", "AVP_SECRET_NAME_PATTERN": "^{app}-"}
@@ -69,11 +66,7 @@ def avp(kv: KeyVaultServer, tmp_path: Path) -> Iterator[Runner]:
     kv.reset_counters()
 
     def run(manifest: str, env: Mapping[str, str | None]) -> Run:
-        child = {
-            name: value
-            for name, value in os.environ.items()
-            if name.upper() not in _DROPPED and not name.upper().startswith(_DROPPED_PREFIXES)
-        }
+        child = clean_environment()
         child.update(kv.client_env("managed"))
         child.update(AVP_TYPE="azurekeyvault", AVP_AZURE_CREDENTIAL="managed")
         child["AVP_TIMEOUT_SECONDS"] = "20"
