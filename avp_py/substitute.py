@@ -34,7 +34,6 @@ class Substitution:
 
     body: YamlNode | None = field(repr=False)
     failures: tuple[str, ...]
-    values_used: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +69,8 @@ def substitute(plan: DocumentPlan, lookup: Lookup) -> Substitution:
             where = plan.where(slot)
             failures.extend(f"{where}: {problem}" for problem in problems)
     if failures or not edits:
-        return Substitution(None, tuple(failures), len(edits))
-    return Substitution(apply_edits(plan.document.body, edits), (), len(edits))
+        return Substitution(None, tuple(failures))
+    return Substitution(apply_edits(plan.document.body, edits), ())
 
 
 def _fill(slot: Slot, lookup: Lookup) -> _Filled:

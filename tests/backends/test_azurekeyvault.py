@@ -27,7 +27,7 @@ from avp_py.errors import (
     SecretNotFoundError,
 )
 from avp_py.model import Deadline, SecretRef
-from tests.kvserver import KeyVaultServer
+from tests.kvserver import KeyVaultServer, eventually
 
 from .conftest import KINDS, TOKEN_KIND, BackendFactory, Kind, error_text, secret_free
 
@@ -42,16 +42,6 @@ def _elapsed(action: Callable[[], Any]) -> tuple[Any, float]:
     started = time.monotonic()
     result = action()
     return result, time.monotonic() - started
-
-
-def _eventually(predicate: Callable[[], bool], timeout: float = 2.0) -> bool:
-    """For server-side bookkeeping that may land just after the client returned."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def _fails(action: Callable[[], Any], kind: type[BaseException]) -> tuple[BaseException, float]:
@@ -366,7 +356,7 @@ def test_wrong_tls_certificate_is_unavailable_and_not_retried(
     assert "certificate" in str(error)
     # one handshake, refused: a certificate does not heal, so no retry
     assert kv.stats().get(f"tunnel/{VAULT}.vault.azure.net") == 1
-    assert _eventually(lambda: kv.stats().get("tls_failed") == 1)
+    assert eventually(lambda: kv.stats().get("tls_failed") == 1)
     assert kv.token_requests() == 0 and kv.counts(VAULT, "get") == 0
     assert secret_free(error_text(error), kv, VALUE)
     assert elapsed < 1.0

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,23 +21,13 @@ from azure.core.exceptions import (
 from azure.identity import ManagedIdentityCredential, WorkloadIdentityCredential
 from azure.keyvault.secrets import SecretClient
 
-from tests.kvserver import KeyVaultServer
+from tests.kvserver import KeyVaultServer, eventually
 
 from .conftest import ClientFactory, EnvSetter
 
 pytestmark = pytest.mark.keyvault
 
 VAULT = "myvault"
-
-
-def _eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Poll for server-side bookkeeping that may land just after the client has returned."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def _error_code(err: HttpResponseError) -> tuple[str | None, str | None]:
@@ -489,7 +478,7 @@ def test_tls_verification_is_on(
 
     with pytest.raises(ServiceRequestError, match="CERTIFICATE_VERIFY_FAILED"):
         client.get_secret("s")
-    assert _eventually(lambda: kv.stats().get("tls_failed", 0) >= 1)
+    assert eventually(lambda: kv.stats().get("tls_failed", 0) >= 1)
 
 
 def test_wrong_certificate_is_refused(kv: KeyVaultServer, make_client: ClientFactory) -> None:

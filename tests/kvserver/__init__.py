@@ -67,7 +67,8 @@ challenges. CLI for benchmarks: ``python -m tests.kvserver --help``.
 
 from .faults import Faults, VaultFaults
 from .server import KeyVaultServer
+from .stats import eventually
 from .store import SecretVersion
 from .tokens import IssuedToken
 
-__all__ = ["Faults", "IssuedToken", "KeyVaultServer", "SecretVersion", "VaultFaults"]
+__all__ = ["Faults", "IssuedToken", "KeyVaultServer", "SecretVersion", "VaultFaults", "eventually"]

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
+from collections.abc import Callable
 
 
 class Counters:
@@ -45,3 +47,13 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll for server-side bookkeeping (counters) that may land just after a client returned."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
