@@ -60,3 +60,23 @@ class Deadline:
     def remaining(self, now: float) -> float:
         """Seconds left at monotonic time ``now`` (never negative)."""
         return max(0.0, self.expires_at - now)
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The backend has no (enabled) value for a reference; ``reason`` says why."""
+
+    reason: str
+
+
+# What resolving one reference gave: its value, or why there is none.
+Outcome = SecretValue | Missing
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    """The Application being rendered, from the trusted ``ARGOCD_APP_*`` variables."""
+
+    name: str = ""
+    namespace: str = ""
+    project: str = ""

@@ -17,13 +17,9 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from avp_py.errors import ConfigError
-from avp_py.model import SecretRef
-
-if TYPE_CHECKING:
-    from avp_py.settings import AppContext
+from avp_py.model import AppContext, SecretRef
 
 # Perl constructs RE2 rejects: look-ahead/behind, back-references, named back-references.
 _PERL_ONLY = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\g<|\(\?>|[*+?}][+]")

@@ -20,10 +20,10 @@ from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
 from avp_py.directives import ROLLOUT_KIND_PROBLEM, ROLLOUT_KINDS, parse_directives
 from avp_py.documents import Document
 from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
-from avp_py.model import Deadline, SecretRef, YamlNode
+from avp_py.model import Deadline, Outcome, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, plan_document
 from avp_py.policy import ReferenceRules
-from avp_py.resolver import Outcome, Resolver
+from avp_py.resolver import Resolver
 from avp_py.settings import BACKEND_PREFIXES, Settings
 from avp_py.sources import Source
 from avp_py.substitute import substitute

@@ -16,23 +16,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 
 from avp_py.backends.base import SecretBackend
 from avp_py.errors import AvpError, BackendUnavailableError, SecretNotFoundError
-from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.model import Deadline, Missing, Outcome, SecretRef
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Missing:
-    """The backend has no (enabled) value for a reference; ``reason`` says why."""
-
-    reason: str
-
-
-Outcome = SecretValue | Missing
 
 
 class Resolver:

@@ -20,9 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from avp_py.directives import ROLLOUT_KIND_PROBLEM, ROLLOUT_KINDS
 from avp_py.documents import Document
 from avp_py.errors import PlaceholderError
-from avp_py.model import SecretRef, SecretValue, YamlNode
+from avp_py.model import Outcome, SecretRef, SecretValue, YamlNode
 from avp_py.planner import DocumentPlan
-from avp_py.resolver import Outcome
 
 log = logging.getLogger(__name__)
 

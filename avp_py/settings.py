@@ -24,6 +24,7 @@ from avp_py import backends
 from avp_py.backends.cache import CacheSettings
 from avp_py.directives import parse_bool
 from avp_py.errors import ConfigError
+from avp_py.model import AppContext
 from avp_py.policy import TenantPolicy, compile_path_validation, load_policy
 
 ARGOCD_ENV = "ARGOCD_ENV_"
@@ -50,15 +51,6 @@ class Options(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"Options(keys={sorted(self._values)})"
-
-
-@dataclass(frozen=True, slots=True)
-class AppContext:
-    """The Application being rendered, from the trusted ``ARGOCD_APP_*`` variables."""
-
-    name: str = ""
-    namespace: str = ""
-    project: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 from avp_py import modifiers
 from avp_py.errors import ModifierError
-from avp_py.model import SecretRef, YamlNode
+from avp_py.model import Missing, Outcome, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, PlannedPlaceholder, Slot
-from avp_py.resolver import Missing, Outcome
 from avp_py.walk import DELETE, Delete, FieldPath, apply_edits
 
 Lookup = Callable[[SecretRef], Outcome]

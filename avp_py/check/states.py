@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from avp_py.backends.base import MetadataBackend, SecretBackend
 from avp_py.check.findings import Code, Finding, Severity, Usage
 from avp_py.errors import SecretNotFoundError
-from avp_py.model import Deadline, SecretRef, SecretValue
-from avp_py.resolver import Missing, Outcome, Resolver
+from avp_py.model import Deadline, Missing, Outcome, SecretRef, SecretValue
+from avp_py.resolver import Resolver
 
 REMOVE_MISSING_NOTE = " (avp.kubernetes.io/remove-missing will drop the key)"
 

@@ -48,11 +48,11 @@ from avp_py.cli import cli
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.errors import AvpError, ResolutionError, SecretNotFoundError
-from avp_py.model import SecretRef, SecretValue
+from avp_py.model import Missing, SecretRef, SecretValue
 from avp_py.planner import plan_document
 from avp_py.policy import ReferenceRules, TenantPolicy
 from avp_py.render import RenderResult, RenderStats, start_deadline
-from avp_py.resolver import Missing, Resolver
+from avp_py.resolver import Resolver
 from avp_py.settings import load_settings
 from avp_py.stream import Chunk
 from avp_py.substitute import substitute

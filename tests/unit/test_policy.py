@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from avp_py.errors import ConfigError
-from avp_py.model import SecretRef
+from avp_py.model import AppContext, SecretRef
 from avp_py.policy import ReferenceRules, TenantPolicy, compile_path_validation, load_policy
-from avp_py.settings import AppContext
 
 APP = AppContext(name="vouch.proxy", namespace="auth", project="platform")
 

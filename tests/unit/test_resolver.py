@@ -8,8 +8,8 @@ import time
 import pytest
 
 from avp_py.errors import BackendAuthError, BackendUnavailableError, SecretNotFoundError
-from avp_py.model import Deadline, SecretRef, SecretValue
-from avp_py.resolver import Missing, Resolver
+from avp_py.model import Deadline, Missing, SecretRef, SecretValue
+from avp_py.resolver import Resolver
 
 
 class RecordingBackend:

@@ -11,9 +11,8 @@ import pytest
 from avp_py import yamlcodec
 from avp_py.backends.base import BackendContext, SecretBackend
 from avp_py.errors import PlaceholderError, SecretNotFoundError
-from avp_py.model import SecretRef, SecretValue
+from avp_py.model import Missing, SecretRef, SecretValue
 from avp_py.render import render, start_deadline
-from avp_py.resolver import Missing
 from avp_py.rollout import ANNOTATION, checksum, referenced_names
 from avp_py.settings import Settings, load_settings
 from avp_py.sources import Source
