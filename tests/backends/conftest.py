@@ -15,7 +15,6 @@ from contextlib import ExitStack
 from typing import Any, Literal
 
 import pytest
-from azure.keyvault.secrets._shared import http_challenge_cache
 
 from avp_py.backends.azurekeyvault import AzureKeyVaultBackend, create
 from avp_py.backends.base import BackendContext, BackendStats
@@ -57,23 +56,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_challenge_cache() -> Iterator[None]:
-    """The SDK caches Key Vault challenges per host for the whole process."""
-    http_challenge_cache.clear()
-    yield
-    http_challenge_cache.clear()
-
-
-@pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clean_environment(monkeypatch)
-
-
-@pytest.fixture
-def kv() -> Iterator[KeyVaultServer]:
-    with KeyVaultServer() as server:
-        yield server
-        assert server.errors == [], "kvserver raised:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture

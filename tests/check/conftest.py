@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from azure.keyvault.secrets._shared import http_challenge_cache
 
 from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
@@ -40,14 +39,6 @@ def clean_env(**values: str) -> dict[str, str | None]:
 
 def file_env(secrets: Path = SECRETS_FILE, **values: str) -> dict[str, str | None]:
     return clean_env(AVP_TYPE="file", AVP_FILE_PATH=str(secrets), **values)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_challenge_cache() -> Iterator[None]:
-    """The SDK caches Key Vault challenges per host for the whole process."""
-    http_challenge_cache.clear()
-    yield
-    http_challenge_cache.clear()
 
 
 @pytest.fixture(scope="module")

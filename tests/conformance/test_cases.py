@@ -29,7 +29,6 @@ from typing import Any
 
 import pytest
 import yaml
-from azure.keyvault.secrets._shared import http_challenge_cache
 from click.testing import CliRunner
 
 from avp_py.cli import cli
@@ -76,8 +75,7 @@ def _keyvault(spec: dict[str, Any], env: dict[str, str | None]) -> Iterator[KeyV
     if not config:
         yield None
         return
-    http_challenge_cache.clear()  # the SDK caches challenges per host, process-wide
-    with KeyVaultServer() as server:
+    with KeyVaultServer() as server:  # the challenge cache is cleared by tests.kvserver.fixtures
         for vault, secrets in config.get("vaults", {}).items():
             for name, values in secrets.items():
                 for value in values if isinstance(values, list) else [values]:
@@ -88,7 +86,6 @@ def _keyvault(spec: dict[str, Any], env: dict[str, str | None]) -> Iterator[KeyV
         if "throttle_after" in config:
             server.faults.throttle_after(int(config["throttle_after"]), retry_after=1)
         yield server
-    http_challenge_cache.clear()
 
 
 @pytest.mark.parametrize("case", _case_dirs(), ids=lambda p: p.name)

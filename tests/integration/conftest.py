@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,13 +49,6 @@ Runner = Callable[..., Run]
 def base_environment() -> dict[str, str]:
     """The test process's environment without identity, proxy, CA or avp-py settings."""
     return clean_environment(extra_prefixes=("PYTEST_",))
-
-
-@pytest.fixture
-def kv() -> Iterator[KeyVaultServer]:
-    with KeyVaultServer() as server:
-        yield server
-        assert server.errors == [], "kvserver raised:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from azure.identity import (
     WorkloadIdentityCredential,
 )
 from azure.keyvault.secrets import SecretClient
-from azure.keyvault.secrets._shared import http_challenge_cache
 
 from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
@@ -22,21 +21,6 @@ from tests.kvserver.server import Credential
 
 EnvSetter = Callable[..., dict[str, str]]
 ClientFactory = Callable[..., SecretClient]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_challenge_cache() -> Iterator[None]:
-    """The SDK caches Key Vault challenges per host for the whole process."""
-    http_challenge_cache.clear()
-    yield
-    http_challenge_cache.clear()
-
-
-@pytest.fixture
-def kv() -> Iterator[KeyVaultServer]:
-    with KeyVaultServer() as server:
-        yield server
-        assert server.errors == [], "kvserver raised:\n" + "\n".join(server.errors)
 
 
 @pytest.fixture
