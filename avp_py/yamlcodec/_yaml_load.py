@@ -156,7 +156,7 @@ def _children(node: Node) -> Iterator[Node]:
         for key, value in node.value:
             yield key
             yield value
-    else:
+    elif node.__class__ is not ScalarNode:  # a scalar's value is its text, not children
         yield from node.value
 
 
