@@ -22,9 +22,9 @@ from avp_py.documents import Document
 from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
 from avp_py.model import Deadline, Outcome, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, plan_document
-from avp_py.policy import ReferenceRules
 from avp_py.resolver import Resolver
-from avp_py.settings import BACKEND_PREFIXES, Settings
+from avp_py.settings.load import BACKEND_PREFIXES, Settings
+from avp_py.settings.policy import ReferenceRules
 from avp_py.sources import Source
 from avp_py.substitute import substitute
 

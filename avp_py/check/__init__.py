@@ -11,6 +11,7 @@ Reads the same inputs as ``generate`` and reports, without printing or keeping a
 * placeholders Argo CD would show in clear (anything but ``data``/``stringData`` of a
   ``v1`` ``Secret``): a warning, an error with ``--strict``.
 
-:func:`avp_py.check.run.check` is the library entry point, ``avp_py.check.command`` the CLI.
-This package imports nothing itself: ``avp-py generate`` does not pay for the check.
+:func:`avp_py.check.run.check` is the library entry point, ``avp_py.cli.check`` the command.
+This package imports nothing itself (``avp-py generate`` does not pay for the check) and
+never click: it is a library.
 """

@@ -15,9 +15,9 @@ from avp_py.documents import Document
 from avp_py.errors import InputError
 from avp_py.model import Deadline
 from avp_py.planner import ReferenceRules
-from avp_py.policy import ReferenceRules as PolicyRules
 from avp_py.render import BackendBuilder
 from avp_py.settings import Settings
+from avp_py.settings.policy import ReferenceRules as PolicyRules
 from avp_py.sources import Source
 
 

@@ -31,7 +31,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from avp_py.cli import cli
+from avp_py.cli.app import cli
 from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
 

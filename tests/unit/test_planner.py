@@ -9,7 +9,7 @@ from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.model import SecretRef, YamlNode
 from avp_py.planner import decode_base64, plan_document
-from avp_py.policy import ReferenceRules, TenantPolicy, compile_path_validation
+from avp_py.settings.policy import ReferenceRules, TenantPolicy, compile_path_validation
 from avp_py.stream import Chunk
 
 OPEN = ReferenceRules(None, TenantPolicy())

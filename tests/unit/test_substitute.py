@@ -6,7 +6,7 @@ from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.model import Missing, Outcome, SecretRef, SecretValue, YamlNode
 from avp_py.planner import plan_document
-from avp_py.policy import ReferenceRules, TenantPolicy
+from avp_py.settings.policy import ReferenceRules, TenantPolicy
 from avp_py.stream import Chunk
 from avp_py.substitute import Substitution, normalize, stringify, substitute
 

@@ -1,0 +1,130 @@
+"""The click app: the command group, ``generate`` and ``version`` (``check`` is in
+:mod:`avp_py.cli.check`).
+
+The library raises; an :class:`~avp_py.errors.AvpError` becomes an ``Error:`` line on stderr
+and its exit code (:mod:`avp_py.cli.process`), and stdout is written once, only after the whole
+render succeeded (decision D1).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+
+import click
+
+from avp_py import __version__
+from avp_py.cli import process
+from avp_py.cli.check import check
+from avp_py.render import RenderResult, render, start_deadline
+
+log = logging.getLogger("avp_py")
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  success (manifests on stdout)
+  1  internal error (a bug: please report it)
+  2  configuration error (settings, flags, backend choice)
+  3  input error (unreadable or invalid manifests, malformed placeholders)
+  4  placeholders could not be filled (every one is listed)
+  5  backend error (credentials, network, throttling, deadline)
+  130 interrupted
+On any error stdout stays empty."""
+
+
+_HELP = {
+    "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
+    "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
+    "verbose": "Redacted diagnostics on stderr, ending with a one-line summary.",
+    "sensitive": "Same as --verbose (avp-py never prints values or credentials).",
+    "token": "Accepted for argocd-vault-plugin compatibility; no effect.",
+    "empty": "Succeed with empty output when the input holds no documents.",
+    "no_cache": "Neither read nor write the cross-run cache (AVP_CACHE_DIR) in this run.",
+}
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Fill <placeholders> in Kubernetes manifests from Azure Key Vault.
+
+    A drop-in replacement for argocd-vault-plugin: same annotations, placeholders, modifiers,
+    AVP_* settings and flags.
+    """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("paths", nargs=-1, metavar="PATH")
+@click.option("-c", "--config-path", default="", help=_HELP["config"])
+@click.option("-s", "--secret-name", default="", help=_HELP["secret"])
+@click.option("--verbose", is_flag=True, help=_HELP["verbose"])
+@click.option("--verbose-sensitive-output", is_flag=True, help=_HELP["sensitive"])
+@click.option("--disable-token-cache", is_flag=True, help=_HELP["token"])
+@click.option("--allow-empty", is_flag=True, help=_HELP["empty"])
+@click.option("--no-cache", is_flag=True, help=_HELP["no_cache"])
+def generate(
+    paths: tuple[str, ...],
+    config_path: str,
+    secret_name: str,
+    verbose: bool,
+    verbose_sensitive_output: bool,
+    disable_token_cache: bool,
+    allow_empty: bool,
+    no_cache: bool,
+) -> None:
+    """Render the manifests of PATH (a file, a directory, or - for stdin) to stdout."""
+    started = time.monotonic()
+    process.configure_logging(verbose or verbose_sensitive_output)
+    flags = {"AVP_ALLOW_EMPTY": "true"} if allow_empty else {}
+    if no_cache:
+        flags["AVP_CACHE_DIR"] = ""
+    result = process.guarded(lambda: _generate(paths, config_path, secret_name, flags))
+    process.write_stdout(result.text)
+    stats = result.stats
+    log.info(
+        "%d documents, %d placeholders, %d distinct secrets, %d backend requests,"
+        " %d cache hits, %.2f s",
+        stats.documents,
+        stats.placeholders,
+        stats.distinct_secrets,
+        stats.backend_requests,
+        stats.cache_hits,
+        time.monotonic() - started,
+    )
+
+
+def _generate(
+    paths: Sequence[str], config_path: str, secret_name: str, flags: Mapping[str, str]
+) -> RenderResult:
+    path = process.require_path(paths)
+    settings = process.load_command_settings(config_path, secret_name, flags)
+    deadline = start_deadline(settings.timeout_seconds)
+    inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
+    return render(inputs, settings, deadline, directory_mode=directory_mode)
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    click.echo(f"avp-py {__version__} (argocd-vault-plugin compatible)")
+
+
+cli.add_command(check)
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    """Run the command line (``avp_py.cli.main`` imports this module only when called)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name=_prog_name())
+
+
+def _prog_name() -> str:
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "avp-py"
+    return "argocd-vault-plugin" if name == "argocd-vault-plugin" else "avp-py"

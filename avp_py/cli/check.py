@@ -1,0 +1,100 @@
+"""``avp-py check PATH``: the command line of the check, for pull-request pipelines.
+
+Settings are read as ``generate`` reads them (environment, ``-c`` config file, ``-s`` config
+Secret). The report goes to stdout; ``Error:`` lines go to stderr only when the check itself
+could not run (configuration, input, backend), with ``generate``'s exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from avp_py.cli import process
+from avp_py.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from avp_py.check.report import CheckReport
+
+# This module is imported by every ``avp-py`` run that reaches click (the command group registers
+# it): the check itself and jinja2 are imported only when ``check`` runs.
+
+FINDINGS_EXIT_CODE = 1  # the check ran and found at least one error
+
+FORMATS = ("text", "json", "markdown")
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  no error (warnings allowed unless --strict)
+  1  at least one error (every one is in the report)
+  2  configuration error (settings, flags, backend choice)
+  3  input error (unreadable or invalid manifests)
+  5  backend error (credentials, network, throttling, deadline)
+  130 interrupted
+Values are never fetched when the backend can describe a secret, never printed."""
+
+_HELP = {
+    "app": "Application name for {app} in AVP_SECRET_NAME_PATTERN (default: $ARGOCD_APP_NAME).",
+    "strict": "Treat warnings (e.g. a placeholder outside a v1 Secret) as errors.",
+    "format": "Report format: text (default), json (schema avp-py/check/v1) or markdown.",
+    "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
+    "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
+    "verbose": "Redacted diagnostics on stderr.",
+}
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.argument("path")
+@click.option("--app", default=None, metavar="NAME", help=_HELP["app"])
+@click.option("--strict", is_flag=True, help=_HELP["strict"])
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", help=_HELP["format"]
+)
+@click.option("-c", "--config-path", default="", help=_HELP["config"])
+@click.option("-s", "--secret-name", default="", help=_HELP["secret"])
+@click.option("--verbose", is_flag=True, help=_HELP["verbose"])
+def check(
+    path: str,
+    app: str | None,
+    strict: bool,
+    output_format: str,
+    config_path: str,
+    secret_name: str,
+    verbose: bool,
+) -> None:
+    """Check the secrets of PATH (a file, a directory, or - for stdin) without printing any."""
+    process.configure_logging(verbose)
+    report = process.guarded(lambda: _check(path, app, strict, config_path, secret_name))
+    click.echo(process.guarded(lambda: render_report(report, output_format)), nl=False)
+    sys.exit(int(ExitCode.OK) if report.passed else FINDINGS_EXIT_CODE)
+
+
+def render_report(report: CheckReport, output_format: str) -> str:
+    """The report in ``text``, ``json`` or ``markdown``."""
+    from avp_py.check import report as forms
+
+    if output_format == "markdown":
+        from avp_py.check.markdown import to_markdown
+
+        return to_markdown(report)
+    return forms.to_json(report) if output_format == "json" else forms.to_text(report)
+
+
+def _check(
+    path: str, app: str | None, strict: bool, config_path: str, secret_name: str
+) -> CheckReport:
+    from avp_py.check.run import check as run_check
+    from avp_py.render import start_deadline
+
+    overrides = {"ARGOCD_APP_NAME": app} if app is not None else None
+    try:
+        settings = process.load_command_settings(config_path, secret_name, {}, overrides)
+    except ConfigError as exc:
+        if "{app}" in str(exc):
+            raise ConfigError(f"{exc}: pass --app NAME") from exc
+        raise
+    deadline = start_deadline(settings.timeout_seconds)
+    inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
+    return run_check(inputs, settings, deadline, directory_mode=directory_mode, strict=strict)

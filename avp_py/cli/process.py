@@ -1,0 +1,124 @@
+"""What every command does around the library: inputs, settings, logging, errors and exit.
+
+Used by ``generate`` (:mod:`avp_py.cli.app`) and ``check`` (:mod:`avp_py.cli.check`); the
+package :mod:`avp_py.cli` is the only code that touches ``os.environ``, stdin, stderr and the
+exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import NoReturn, TypeVar
+
+from avp_py import sources
+from avp_py.errors import AvpError, ConfigError, ExitCode, InputError
+from avp_py.settings import Settings, load_settings
+
+log = logging.getLogger("avp_py")
+T = TypeVar("T")
+
+
+def read_inputs(path: str, max_bytes: int) -> tuple[list[sources.Source], bool]:
+    """The sources of ``PATH`` (``-`` for stdin) and whether it was a directory."""
+    if path == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        return [sources.decode("<stdin>", data, max_bytes)], False
+    files = sources.discover(path)
+    if not files:
+        raise InputError(f"no YAML or JSON files were found in {path}")
+    inputs: list[sources.Source] = []
+    left = max_bytes  # AVP_MAX_INPUT_BYTES bounds the whole input, not each file
+    for name in files:
+        source = sources.read_file(name, left)
+        left -= len(source.text.encode("utf-8"))
+        inputs.append(source)
+    return inputs, os.path.isdir(path)
+
+
+def load_command_settings(
+    config_path: str,
+    secret_name: str,
+    flags: Mapping[str, str],
+    overrides: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from the environment (with ``overrides``), ``-s`` and ``-c``, and flags."""
+    # The config sources are imported only when used: they pull in urllib, ssl, email and
+    # configparser, which every render would otherwise pay for at start-up.
+    environ: Mapping[str, str] = {**os.environ, **overrides} if overrides else os.environ
+    config: dict[str, object] = {}
+    if secret_name:
+        from avp_py.settings import kubesecret
+
+        config = dict(kubesecret.read(secret_name, environ))
+    if config_path:
+        from avp_py.settings import configfile
+
+        config = configfile.load(config_path)  # replaces the Secret's keys, as in AVP
+    return load_settings(environ, config, flags)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; any failure becomes ``Error:`` lines on stderr and its exit code."""
+    try:
+        return action()
+    except AvpError as exc:
+        fail(str(exc), exc.details(), exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", (), ExitCode.INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001 - the top-level handler: a bug, reported without text
+        fail(_internal(exc), (), ExitCode.INTERNAL)
+
+
+def _internal(exc: BaseException) -> str:
+    # The message of an unexpected exception may quote a value, so only its type and place.
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else ""
+    return f"internal error: {type(exc).__name__}{where}; please report it"
+
+
+def fail(message: str, details: Sequence[str], code: ExitCode) -> NoReturn:
+    """Write the ``Error:`` line and its details to stderr, and exit with ``code``."""
+    lines = [f"Error: {message}", *(f"  {line}" for line in details)]
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+    # Worker threads may still wait on a slow backend; they are daemons, exit now.
+    sys.exit(int(code))
+
+
+def write_stdout(text: str) -> None:
+    """Write the whole output at once; a reader that went away is a failure."""
+    try:
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # What the reader got is incomplete, so this run failed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        fail("stdout was closed before all output was written", (), ExitCode.INTERNAL)
+
+
+def configure_logging(verbose: bool) -> None:
+    """avp-py's own warnings (and, with --verbose, its redacted diagnostics) go to stderr;
+    third-party libraries stay silent: their messages may quote responses or settings."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("avp-py: %(message)s"))
+    log.handlers = [handler]
+    log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
+        root.addHandler(logging.NullHandler())
+
+
+def require_path(paths: Sequence[str]) -> str:
+    """AVP's positional argument: required; extra ones are ignored, with a warning."""
+    if not paths:
+        raise ConfigError("<path> argument required to generate manifests")
+    if len(paths) > 1:
+        log.warning("ignoring extra arguments: %s", " ".join(paths[1:]))
+    return paths[0]

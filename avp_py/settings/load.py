@@ -1,0 +1,220 @@
+"""Settings: one frozen object, built in one place from every source, validated once.
+
+Sources and precedence (AVP §2.1, with decision D5):
+
+* avp-py's own keys (``AVP_*``): command-line flag > ``ARGOCD_ENV_AVP_*`` (only the keys in
+  :data:`PER_APP_KEYS`) > process environment > config file (``-c``) or config Secret (``-s``;
+  a config file replaces the Secret wholly, as in AVP) > default.
+* backend keys (``AZURE_*``, ``VAULT_*``, ...): config file/Secret > process environment. They
+  are passed to the backend as arguments; nothing is written to ``os.environ``.
+
+An Application controls ``ARGOCD_ENV_*``, so it may tune harmless knobs but never choose the
+backend, an endpoint, a credential or a security limit: such a key is an error, unless it
+merely repeats the sidecar's value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from avp_py import backends
+from avp_py.backends.cache import CacheSettings
+from avp_py.directives import parse_bool
+from avp_py.errors import ConfigError
+from avp_py.model import AppContext
+from avp_py.settings.policy import TenantPolicy, compile_path_validation, load_policy
+
+ARGOCD_ENV = "ARGOCD_ENV_"
+BACKEND_PREFIXES = ("VAULT", "AWS", "AZURE", "GOOGLE", "SOPS", "OP_CONNECT", "K8S_SECRET")
+PER_APP_KEYS = frozenset(
+    {"AVP_KV_VERSION", "AVP_MAX_CONCURRENCY", "AVP_TIMEOUT_SECONDS", "AVP_ALLOW_EMPTY"}
+)
+
+
+class Options(Mapping[str, str]):
+    """A read-only mapping of resolved keys; its ``repr`` never shows a value (credentials)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = MappingProxyType(dict(values))
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]  # Mapping's own signature
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Options(keys={sorted(self._values)})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know. Built only by :func:`load_settings`."""
+
+    backend: str
+    options: Options = field(repr=False)
+    path_validation: re.Pattern[str] | None = None
+    max_concurrency: int = 16
+    timeout_seconds: float = 45.0
+    allow_empty: bool = False
+    max_input_bytes: int = 100 << 20
+    max_nodes: int = 1_000_000
+    max_depth: int = 200
+    policy: TenantPolicy = field(default_factory=TenantPolicy)
+    app: AppContext = field(default_factory=AppContext)
+    cache: CacheSettings | None = None
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    config: Mapping[str, object] | None = None,
+    flags: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve and validate every setting; ConfigError names the first bad key."""
+    values = _resolve(environ, _normalise_config(config or {}), dict(flags or {}))
+    backend = values.get("AVP_TYPE", "").strip()
+    if not backends.is_available(backend):
+        raise ConfigError(backends.unknown_backend_message(backend))
+    app = AppContext(
+        environ.get("ARGOCD_APP_NAME", ""),
+        environ.get("ARGOCD_APP_NAMESPACE", ""),
+        environ.get("ARGOCD_APP_PROJECT_NAME", ""),
+    )
+    return Settings(
+        backend=backend,
+        options=Options(values),
+        path_validation=compile_path_validation(values.get("AVP_PATH_VALIDATION", "")),
+        max_concurrency=_integer(values, "AVP_MAX_CONCURRENCY", 16, 1, 256),
+        timeout_seconds=_seconds(values, "AVP_TIMEOUT_SECONDS", 45.0),
+        allow_empty=_boolean(values, "AVP_ALLOW_EMPTY"),
+        max_input_bytes=_integer(values, "AVP_MAX_INPUT_BYTES", 100 << 20, 1, 1 << 40),
+        max_nodes=_integer(values, "AVP_MAX_NODES", 1_000_000, 10, 1 << 31),
+        max_depth=_integer(values, "AVP_MAX_DEPTH", 200, 4, 10_000),
+        policy=load_policy(values, app),
+        app=app,
+        cache=_cache(values),
+    )
+
+
+def _normalise_config(config: Mapping[str, object]) -> dict[str, str]:
+    """Config keys are case-insensitive (viper); values must be scalars."""
+    result: dict[str, str] = {}
+    for key, value in config.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            text = str(value)
+        else:
+            raise ConfigError(f"config key {key} must be a string, number or boolean")
+        result[str(key).upper()] = text
+    return result
+
+
+def _resolve(
+    environ: Mapping[str, str], config: dict[str, str], flags: dict[str, str]
+) -> dict[str, str]:
+    # AVP keys: environment over config; backend keys: config over environment (AVP §2.1).
+    operator = {**config, **{k: v for k, v in environ.items() if k.startswith("AVP_")}}
+    for key in _backend_keys(environ):
+        operator.setdefault(key, environ[key])
+    per_app = _per_app(environ, operator)
+    _only_lowered(per_app, operator)
+    return {**operator, **per_app, **flags}
+
+
+# Knobs an Application may only turn down: a shared, throttled vault is everyone's.
+_LOWER_ONLY = {"AVP_MAX_CONCURRENCY": 16.0, "AVP_TIMEOUT_SECONDS": 45.0}
+
+
+def _only_lowered(per_app: Mapping[str, str], operator: Mapping[str, str]) -> None:
+    for key, default in _LOWER_ONLY.items():
+        if key not in per_app:
+            continue
+        try:
+            wanted, ceiling = float(per_app[key]), float(operator.get(key, "") or default)
+        except ValueError:
+            continue  # reported with the key's own validation
+        if wanted > ceiling:
+            raise ConfigError(
+                f"{ARGOCD_ENV}{key}: an Application may only lower {key}"
+                f" (the sidecar allows {ceiling:g})"
+            )
+
+
+def _backend_keys(environ: Mapping[str, str]) -> set[str]:
+    return {key for key in environ if key.startswith(BACKEND_PREFIXES)}
+
+
+def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[str, str]:
+    accepted: dict[str, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ARGOCD_ENV) or value == "":
+            continue
+        key = name[len(ARGOCD_ENV) :].upper()
+        if key in PER_APP_KEYS:
+            accepted[key] = value
+        elif key.startswith(BACKEND_PREFIXES):
+            raise ConfigError(
+                f"{name}: an Application may not set backend credentials or endpoints;"
+                " configure them on the avp-py sidecar"
+            )
+        elif key.startswith("AVP_") and operator.get(key, "").strip() != value.strip():
+            raise ConfigError(
+                f"{name}: an Application may not change {key}; set it on the avp-py sidecar"
+                f" (per-application settings: {', '.join(sorted(PER_APP_KEYS))})"
+            )
+    return accepted
+
+
+def _cache(values: Mapping[str, str]) -> CacheSettings | None:
+    directory = values.get("AVP_CACHE_DIR", "").strip()
+    if not directory:
+        return None
+    return CacheSettings(
+        directory=directory,
+        key=values.get("AVP_CACHE_KEY", ""),
+        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", 60.0, 0.0, 86_400 * 365),
+        max_entries=_integer(values, "AVP_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
+    )
+
+
+def _integer(values: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    raw = values.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        number = int(raw, 10)
+    except ValueError:
+        raise ConfigError(f"{key} must be an integer, not {raw!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{key} must be between {low} and {high}, not {number}")
+    return number
+
+
+def _seconds(
+    values: Mapping[str, str], key: str, default: float, low: float = 1e-3, high: float = 3600
+) -> float:
+    raw = values.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be a number of seconds, not {raw!r}") from None
+    if not low <= seconds <= high:
+        raise ConfigError(f"{key} must be between {low:g} and {high:g} seconds, not {raw}")
+    return seconds
+
+
+def _boolean(values: Mapping[str, str], key: str) -> bool:
+    raw = values.get(key, "").strip()
+    parsed = parse_bool(raw) if raw else False
+    if parsed is None:
+        raise ConfigError(f"{key} must be true or false, not {raw!r}")
+    return parsed

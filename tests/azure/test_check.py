@@ -1,0 +1,197 @@
+"""``avp-py check`` with the Azure backend, through the real SDK against the Key Vault test
+server: secrets are described from their versions' metadata (no value is read unless listing is
+forbidden or ambiguous), and a backend failure is exit 5 without values."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from azure.keyvault.secrets import SecretClient
+from click.testing import CliRunner
+
+from avp_py.backends import azurekeyvault
+from avp_py.backends.azurekeyvault import metadata, sdk
+from avp_py.backends.azurekeyvault.addressing import vault_url
+from avp_py.backends.azurekeyvault.options import AzureOptions
+from avp_py.backends.base import BackendContext, SecretState
+from avp_py.check.run import check
+from avp_py.cli.app import cli
+from avp_py.errors import BackendAuthError
+from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.render import start_deadline
+from avp_py.settings import Settings, load_settings
+from avp_py.sources import read_file
+from tests.conformance.check import spec
+from tests.kvserver import KeyVaultServer
+from tests.kvserver import store as kv_store
+
+pytestmark = pytest.mark.keyvault
+
+VAULT = "kv-meta"
+OPTIONS = AzureOptions(credential="managed")
+
+
+@pytest.fixture
+def managed_env(kv: KeyVaultServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name, value in kv.client_env("managed").items():
+        monkeypatch.setenv(name, value)
+    kv.reset_counters()
+    return kv.client_env("managed")
+
+
+@pytest.fixture
+def client(kv: KeyVaultServer, managed_env: dict[str, str]) -> Iterator[SecretClient]:
+    deadline = start_deadline(20)
+    credential = sdk.build_credential(OPTIONS, deadline)
+    with sdk.build_client(kv.vault_url(VAULT), credential, deadline, 2) as built:
+        yield built
+    credential.close()  # type: ignore[attr-defined]
+
+
+def _versions(kv: KeyVaultServer, name: str, *enabled: bool, step: int = 1) -> list[str]:
+    """Versions created ``step`` seconds apart (the store's clock is faked), oldest first."""
+    clock = itertools.count(1_700_000_000, step)
+    fake_time = types.SimpleNamespace(time=lambda: next(clock))
+    original = kv_store.time
+    kv_store.time = fake_time  # type: ignore[assignment]
+    try:
+        versions = [kv.set_secret(VAULT, name, f"SENTINEL-{name}-{i}") for i in range(len(enabled))]
+    finally:
+        kv_store.time = original
+    for version, on in zip(versions, enabled, strict=True):
+        if not on:
+            kv.set_enabled(VAULT, name, False, version=version)
+    return versions
+
+
+def _describe(client: SecretClient, name: str, version: str = "") -> SecretState:
+    return metadata.describe_secret(
+        client, SecretRef(VAULT, name, version), start_deadline(20), OPTIONS
+    )
+
+
+def test_states_from_listing_without_reading_values(
+    kv: KeyVaultServer, client: SecretClient
+) -> None:
+    old, new = _versions(kv, "rotated-off", True, False)
+    off, on = _versions(kv, "rotated-on", False, True)
+    kv.reset_counters()
+    assert _describe(client, "rotated-off") == SecretState(True, False, new, "disabled")
+    assert _describe(client, "rotated-off", old) == SecretState(True, True, old)
+    assert _describe(client, "rotated-off", old.upper()) == SecretState(True, True, old)
+    assert _describe(client, "rotated-on") == SecretState(True, True, on)
+    assert _describe(client, "rotated-on", off) == SecretState(True, False, off, "disabled")
+    missing_version = "0123456789abcdef0123456789abcdef"
+    assert _describe(client, "rotated-on", missing_version) == SecretState(
+        False, reason=f"version {missing_version} not found"
+    )
+    assert _describe(client, "never-created") == SecretState(False, reason="not found")
+    assert kv.counts(VAULT, "get") == 0
+    assert kv.counts(VAULT, "list_versions") == 7
+
+
+def test_versions_created_in_the_same_second(kv: KeyVaultServer, client: SecretClient) -> None:
+    _versions(kv, "same-second", True, False, step=0)
+    _versions(kv, "same-second-on", True, True, step=0)
+    kv.reset_counters()
+    # Enabled states agree: the answer is known without knowing which version is the latest.
+    assert _describe(client, "same-second-on") == SecretState(True, True, None)
+    assert kv.counts(VAULT, "get") == 0
+    # They disagree: Key Vault itself is asked (the value is dropped).
+    assert _describe(client, "same-second") == SecretState(True, False, None, "disabled")
+    assert kv.counts(VAULT, "get") == 1
+
+
+def test_listing_forbidden_falls_back_to_fetching(kv: KeyVaultServer, client: SecretClient) -> None:
+    (version,) = _versions(kv, "get-only", True)
+    kv.deny(VAULT, permissions=["list"])
+    try:
+        kv.reset_counters()
+        assert _describe(client, "get-only") == SecretState(True, True, version)
+        assert _describe(client, "not-there") == SecretState(False, reason="not found")
+        assert kv.counts(VAULT, "get") == 2
+        kv.deny(VAULT, permissions=["get"])
+        with pytest.raises(BackendAuthError) as caught:
+            _describe(client, "get-only")
+        assert "SENTINEL" not in str(caught.value)
+    finally:
+        kv.allow_all(VAULT)
+
+
+class DescribingAzure:
+    """The Azure backend plus ``describe`` (metadata.describe_secret), as proposed for
+    AzureKeyVaultBackend: fetch and validate are the real backend's."""
+
+    def __init__(self, context: BackendContext) -> None:
+        self.inner = azurekeyvault.create(context)
+        self.deadline: Deadline = context.deadline
+        self.credential: Any = sdk.build_credential(OPTIONS, self.deadline)
+        self.clients: dict[str, SecretClient] = {}
+        self.lock = threading.Lock()
+
+    def describe(self, ref: SecretRef) -> SecretState:
+        url = vault_url(ref.path)
+        with self.lock:
+            if url not in self.clients:
+                self.clients[url] = sdk.build_client(url, self.credential, self.deadline, 4)
+            client = self.clients[url]
+        return metadata.describe_secret(client, ref, self.deadline, OPTIONS)
+
+    def fetch(self, ref: SecretRef) -> SecretValue:
+        raise AssertionError("the check fetched a value although describe exists")
+
+    def validate(self, ref: SecretRef) -> str | None:
+        return self.inner.validate(ref)
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.credential.close()
+        self.inner.close()
+
+
+def test_the_whole_catalogue_reads_no_value(
+    kv: KeyVaultServer, managed_env: dict[str, str]
+) -> None:
+    spec.load_vault(kv)
+    catalogue = spec.catalogue()
+    environ = {
+        "AVP_TYPE": "azurekeyvault",
+        "AVP_AZURE_CREDENTIAL": "managed",
+        "AVP_SECRET_NAME_PATTERN": catalogue["pattern"],
+        "ARGOCD_APP_NAME": catalogue["app"],
+        **managed_env,
+    }
+    settings: Settings = load_settings(environ)
+
+    def build(settings: Settings, context: BackendContext) -> DescribingAzure:
+        return DescribingAzure(context)
+
+    for case in catalogue["cases"]:
+        source = read_file(str(spec.CATALOGUE / case["file"]), 1 << 20)
+        report = check([source], settings, start_deadline(20), build_backend=build)
+        got = {
+            (f.severity.value, f.code.value, f.site.document, f.site.object)
+            for f in report.findings
+        }
+        assert got == {tuple(finding) for finding in case["findings"]}, case["file"]
+    assert kv.counts(catalogue["vault"], "get") == 0
+    assert kv.counts(catalogue["vault"], "list_versions") > 0
+
+
+def test_backend_errors_exit_5_without_values(kv: KeyVaultServer) -> None:
+    spec.load_vault(kv)
+    vault = spec.catalogue()["vault"]
+    broken = spec.CATALOGUE / "broken" / "placeholder-secret-not-created-yet.yaml"
+    kv.deny(vault)
+    result = CliRunner().invoke(cli, ["check", str(broken)], env=spec.azure_env(kv))
+    assert result.exit_code == 5, result.output
+    assert result.stdout == ""
+    assert "access denied" in result.stderr
+    for value in spec.sentinels():
+        assert value not in result.stderr

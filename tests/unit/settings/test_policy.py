@@ -1,0 +1,71 @@
+"""Path validation (AVP_PATH_VALIDATION) and the tenant policy."""
+
+from __future__ import annotations
+
+import pytest
+
+from avp_py.errors import ConfigError
+from avp_py.model import AppContext, SecretRef
+from avp_py.settings.policy import (
+    ReferenceRules,
+    TenantPolicy,
+    compile_path_validation,
+    load_policy,
+)
+
+APP = AppContext(name="vouch.proxy", namespace="auth", project="platform")
+
+
+def test_path_validation_is_an_unanchored_search() -> None:
+    rules = ReferenceRules(compile_path_validation("[a-z]+/web"), TenantPolicy())
+    assert rules.path_problem("team/web") is None
+    assert rules.path_problem("x-team/web-2") is None
+    assert rules.path_problem("TEAM/WEB") == (
+        "the path TEAM/WEB is disallowed by AVP_PATH_VALIDATION restriction"
+    )
+
+
+@pytest.mark.parametrize("pattern", ["(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", r"(a)\1", "(?P=n)"])
+def test_perl_only_syntax_is_refused_like_re2(pattern: str) -> None:
+    with pytest.raises(ConfigError, match="invalid or unsupported Perl syntax"):
+        compile_path_validation(pattern)
+
+
+def test_allowed_vaults_are_globs() -> None:
+    policy = load_policy({"AVP_ALLOWED_VAULTS": "kv-platform-*, kv-shared"}, APP)
+    assert policy.problem(SecretRef("kv-platform-prod", "x")) is None
+    assert policy.problem(SecretRef("kv-shared", "x")) is None
+    assert policy.problem(SecretRef("kv-other", "x")) == (
+        "vault kv-other is not in AVP_ALLOWED_VAULTS (kv-platform-*, kv-shared)"
+    )
+
+
+def test_name_pattern_expands_escaped_app_fields() -> None:
+    policy = load_policy({"AVP_SECRET_NAME_PATTERN": "^{app}-"}, APP)
+    assert policy.problem(SecretRef("kv", "vouch.proxy-cookie")) is None
+    # The '.' of the app name is escaped, so it does not match any character.
+    assert policy.problem(SecretRef("kv", "vouchXproxy-cookie")) is not None
+    assert "does not match AVP_SECRET_NAME_PATTERN ^{app}-" in str(
+        policy.problem(SecretRef("kv", "other-cookie"))
+    )
+
+
+def test_name_pattern_with_project_and_namespace() -> None:
+    policy = load_policy({"AVP_SECRET_NAME_PATTERN": "^({project}|{namespace})-"}, APP)
+    assert policy.problem(SecretRef("kv", "platform-a")) is None
+    assert policy.problem(SecretRef("kv", "auth-b")) is None
+    assert policy.problem(SecretRef("kv", "web-c")) is not None
+
+
+def test_name_pattern_needs_the_variable() -> None:
+    with pytest.raises(ConfigError, match="uses {app} but ARGOCD_APP_NAME is not set"):
+        load_policy({"AVP_SECRET_NAME_PATTERN": "^{app}-"}, AppContext())
+
+
+def test_rules_check_path_then_policy() -> None:
+    rules = ReferenceRules(
+        compile_path_validation("^kv-"), load_policy({"AVP_ALLOWED_VAULTS": "kv-a"}, APP)
+    )
+    assert "AVP_PATH_VALIDATION" in str(rules.ref_problem(SecretRef("other", "x")))
+    assert "AVP_ALLOWED_VAULTS" in str(rules.ref_problem(SecretRef("kv-b", "x")))
+    assert rules.ref_problem(SecretRef("kv-a", "x")) is None

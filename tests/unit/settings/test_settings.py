@@ -1,0 +1,169 @@
+"""Settings: sources, precedence, per-application restrictions (D5), validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from avp_py.errors import ConfigError
+from avp_py.settings import load_settings
+from avp_py.settings.load import PER_APP_KEYS
+
+BASE = {"AVP_TYPE": "file"}
+
+
+def test_defaults() -> None:
+    settings = load_settings(BASE)
+    assert settings.backend == "file"
+    assert (settings.max_concurrency, settings.timeout_seconds) == (16, 45.0)
+    assert not settings.allow_empty
+    assert settings.path_validation is None
+
+
+def test_type_is_trimmed_like_avp() -> None:
+    assert load_settings({"AVP_TYPE": "file\n"}).backend == "file"
+
+
+@pytest.mark.parametrize("value", ["", "nope"])
+def test_unknown_backend_lists_the_available_ones(value: str) -> None:
+    with pytest.raises(
+        ConfigError, match=f"Must provide a supported Vault Type, received {value} "
+    ):
+        load_settings({"AVP_TYPE": value})
+
+
+def test_environment_beats_config_for_avp_keys() -> None:
+    settings = load_settings({**BASE, "AVP_MAX_CONCURRENCY": "3"}, {"avp_max_concurrency": 7})
+    assert settings.max_concurrency == 3
+
+
+def test_config_keys_are_case_insensitive_and_typed() -> None:
+    settings = load_settings(
+        {}, {"avp_type": "file", "AVP_ALLOW_EMPTY": True, "avp_timeout_seconds": 5}
+    )
+    assert settings.allow_empty
+    assert settings.timeout_seconds == 5.0
+
+
+def test_config_beats_environment_for_backend_keys() -> None:
+    settings = load_settings(
+        {**BASE, "AZURE_CLIENT_ID": "from-env", "AZURE_TENANT_ID": "t"}, {"azure_client_id": "cfg"}
+    )
+    assert settings.options["AZURE_CLIENT_ID"] == "cfg"
+    assert settings.options["AZURE_TENANT_ID"] == "t"
+
+
+def test_flags_beat_everything() -> None:
+    settings = load_settings(
+        {**BASE, "AVP_ALLOW_EMPTY": "false"}, None, {"AVP_ALLOW_EMPTY": "true"}
+    )
+    assert settings.allow_empty
+
+
+@pytest.mark.parametrize("key", sorted(PER_APP_KEYS))
+def test_per_app_keys_are_accepted(key: str) -> None:
+    value = {"AVP_ALLOW_EMPTY": "true"}.get(key, "7")  # 7 is below the sidecar defaults
+    settings = load_settings({**BASE, f"ARGOCD_ENV_{key}": value})
+    assert settings.options[key] == value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "AVP_TYPE",
+        "AVP_FILE_PATH",
+        "AVP_PATH_VALIDATION",
+        "AVP_ALLOWED_VAULTS",
+        "AVP_SECRET_NAME_PATTERN",
+    ],
+)
+def test_per_app_security_keys_are_refused(key: str) -> None:
+    with pytest.raises(ConfigError, match=f"may not change {key}"):
+        load_settings({**BASE, f"ARGOCD_ENV_{key}": "something-else"})
+
+
+def test_per_app_may_repeat_the_sidecar_value() -> None:
+    assert load_settings({**BASE, "ARGOCD_ENV_AVP_TYPE": "file"}).backend == "file"
+
+
+@pytest.mark.parametrize("key", ["AZURE_CLIENT_ID", "AZURE_AUTHORITY_HOST", "VAULT_ADDR"])
+def test_per_app_credentials_are_refused(key: str) -> None:
+    with pytest.raises(ConfigError, match="may not set backend credentials"):
+        load_settings({**BASE, f"ARGOCD_ENV_{key}": "x"})
+
+
+def test_empty_per_app_values_are_ignored() -> None:
+    assert load_settings({**BASE, "ARGOCD_ENV_AZURE_CLIENT_ID": ""}).backend == "file"
+
+
+def test_unrelated_app_env_is_ignored() -> None:
+    assert load_settings({**BASE, "ARGOCD_ENV_HELM_ARGS": "-f x"}).backend == "file"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("AVP_MAX_CONCURRENCY", "0", "between 1 and 256"),
+        ("AVP_MAX_CONCURRENCY", "many", "must be an integer"),
+        ("AVP_TIMEOUT_SECONDS", "-1", "between 0.001 and 3600"),
+        ("AVP_ALLOW_EMPTY", "maybe", "true or false"),
+        ("AVP_PATH_VALIDATION", "(?!x)", "invalid or unsupported Perl syntax"),
+        ("AVP_PATH_VALIDATION", "[", "is not a valid regular expression"),
+    ],
+)
+def test_invalid_values(key: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings({**BASE, key: value})
+
+
+def test_options_repr_hides_values() -> None:
+    settings = load_settings({**BASE, "AZURE_CLIENT_SECRET": "s3cr3t-value"})
+    assert "s3cr3t-value" not in repr(settings)
+    assert "AZURE_CLIENT_SECRET" in repr(settings.options)
+
+
+def test_config_values_must_be_scalars() -> None:
+    with pytest.raises(ConfigError, match="must be a string"):
+        load_settings(BASE, {"AVP_TYPE": ["file"]})
+
+
+def test_app_context_comes_from_argocd_variables() -> None:
+    settings = load_settings(
+        {
+            **BASE,
+            "ARGOCD_APP_NAME": "web",
+            "ARGOCD_APP_NAMESPACE": "ns",
+            "ARGOCD_APP_PROJECT_NAME": "p",
+        }
+    )
+    assert (settings.app.name, settings.app.namespace, settings.app.project) == ("web", "ns", "p")
+
+
+def test_cache_settings_only_with_a_directory() -> None:
+    assert load_settings({**BASE, "AVP_CACHE_TTL_SECONDS": "-1"}).cache is None
+    with pytest.raises(ConfigError, match="between 0 and"):
+        load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_TTL_SECONDS": "-1"})
+    cache = load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_KEY": "s3cr3t" * 8}).cache
+    assert cache is not None and cache.ttl_seconds == 60.0
+    assert "s3cr3t" not in repr(cache)
+
+
+@pytest.mark.parametrize(
+    ("key", "sidecar", "app", "ok"),
+    [
+        ("AVP_MAX_CONCURRENCY", None, "17", False),
+        ("AVP_MAX_CONCURRENCY", None, "16", True),
+        ("AVP_MAX_CONCURRENCY", "64", "32", True),
+        ("AVP_TIMEOUT_SECONDS", None, "50", False),
+        ("AVP_TIMEOUT_SECONDS", "20", "25", False),
+        ("AVP_TIMEOUT_SECONDS", "20", "10", True),
+    ],
+)
+def test_per_app_limits_may_only_be_lowered(
+    key: str, sidecar: str | None, app: str, ok: bool
+) -> None:
+    environ = {**BASE, f"ARGOCD_ENV_{key}": app, **({key: sidecar} if sidecar else {})}
+    if ok:
+        assert load_settings(environ).options[key] == app
+    else:
+        with pytest.raises(ConfigError, match=f"may only lower {key}"):
+            load_settings(environ)
