@@ -24,6 +24,16 @@ _SIMPLE_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _ESCAPE = re.compile(r"\\[xuU/\r\n]")
 # kustomize.config.k8s.io: a kustomization file is parsed so that directory mode can skip it.
 _MARKERS = ("<path:", "avp.kubernetes.io", "kustomize.config.k8s.io")
+# A tag (`!!binary`, `!<...>`, `!local`) can hide a placeholder: `!!binary` base64-decodes
+# into one, `!!str kind:` is a second kind key (issue 11, item 11). Found by its literal start,
+# then kept only where a node starts; CEL's `!has(...)` inside a quoted rule is not one.
+_TAG_START = re.compile(r"![!<\w]")
+# Line breaks of YAML 1.1 (libyaml, go-yaml v2) that a reader splitting at LF does not see.
+_OTHER_BREAKS = ("\x85", "\u2028", "\u2029")
+# A top-level line starting with an anchor, an alias, an explicit key, a merge key, a flow
+# collection or a tag: the top-level keys (`kind` among them) cannot be read line by line.
+# One regex: ten times faster than a substring test per character.
+_HIDDEN_KEY_LINE = re.compile(r"\n[&*?<{\[!]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +145,54 @@ def needs_parsing(chunk: Chunk) -> bool:
         return True
     if "\\" in text and _ESCAPE.search(text):
         return True
+    if _structure_is_hidden(text):
+        return True
     kind = top_level_kind(text)
     return kind is None or kind == "Secret"
+
+
+def _structure_is_hidden(text: str) -> bool:
+    """True if YAML could read top-level keys or values that a line-based reader does not see.
+
+    The shortcut reads the ``kind`` from column-0 lines split at LF. A decoy ``kind:`` line can
+    sit at column 0 inside a multi-line quoted string, so the real key must never be missed:
+    a tag, a CR/NEL/LS/PS line break, an anchored, aliased, explicit or merge key, a flow or
+    indented root all make the document parsed. Each test is a C-speed scan of the text.
+    """
+    if "!" in text and any(_at_node_start(text, m.start()) for m in _TAG_START.finditer(text)):
+        return True
+    if any(brk in text for brk in _OTHER_BREAKS):
+        return True
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return True  # a CR that is not part of CRLF
+    if _HIDDEN_KEY_LINE.search(text):
+        return True
+    first = _first_content_line(text)[:1]  # a root at column 0 starts with a key
+    return not (first.isalnum() or first in "_\"'")
+
+
+def _at_node_start(text: str, position: int) -> bool:
+    """After a line start, `[`, `{` or `,` (then blanks), or after `:`, `-`, `?` and a blank."""
+    before = position - 1
+    while before >= 0 and text[before] in " \t":
+        before -= 1
+    if before < 0 or text[before] in "\n[{,":
+        return True
+    return before < position - 1 and text[before] in ":-?"
+
+
+def _first_content_line(text: str) -> str:
+    """The first line that is neither blank nor a comment ("" if none)."""
+    position = 0
+    while position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end == -1 else end
+        line = text[position:end]
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return line
+        position = end + 1
+    return ""
 
 
 def top_level_kind(text: str) -> str | None:

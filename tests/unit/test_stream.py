@@ -86,3 +86,51 @@ def test_needs_parsing(text: str, expected: bool) -> None:
 
 def test_json_is_always_parsed() -> None:
     assert needs_parsing(_chunk('{"kind": "A"}', is_json=True))
+
+
+CM = "kind: ConfigMap\nmetadata:\n  name: x\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Issue 11, item 11: what YAML reads but a line-based reader does not (hostile cases
+        # `shortcut-*` show each one filled end to end).
+        CM + "data:\n  a: !!binary PHBhdGg6diNrPg==\n",
+        CM + "data:\n  a: !<tag:yaml.org,2002:binary> PHBhdGg6diNrPg==\n",
+        CM + "data:\n  - !local x\n",
+        CM + "data: [1, !!str x]\n",
+        CM + "data: {a: !!str x}\n",
+        "!!str kind: Secret\n",
+        CM + "! kind: Secret\n",
+        CM + "&a kind: Secret\n",
+        CM + "? kind\n: Secret\n",
+        CM + "*a : Secret\n",
+        CM + "<<: {kind: Secret}\n",
+        CM + "[kind]: Secret\n",
+        "  kind: ConfigMap\n  data: {}\n",
+        "# Source: x\n{kind: Secret}\n",
+        "apiVersion: v1\x85kind: ConfigMap\n",
+        "apiVersion: v1\u2028kind: ConfigMap\n",
+        "apiVersion: v1\u2029kind: ConfigMap\n",
+        "apiVersion: v1\rkind: ConfigMap\n",
+    ],
+)
+def test_what_yaml_reads_but_lines_do_not_is_parsed(text: str) -> None:
+    assert needs_parsing(_chunk(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # ... and what stays on the fast path: `!` inside text, CRLF, comments first.
+        CM + "spec:\n  rule: '!has(self.x) || self.a != self.b'\n",
+        CM + "data:\n  expr: |\n    sum(x)\n      != 1\n",
+        CM + "data:\n  a: Hello!\n",
+        CM.replace("\n", "\r\n"),
+        "# Source: chart/templates/cm.yaml\n" + CM,
+        CM + "data:\n  a: 'x\n    kind: ok'\n",
+    ],
+)
+def test_plain_documents_stay_on_the_fast_path(text: str) -> None:
+    assert not needs_parsing(_chunk(text))
