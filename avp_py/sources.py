@@ -4,14 +4,18 @@ AVP's rules: a file is read as is; a directory is walked recursively in byte-wis
 order, hidden directories included, symlinked directories not followed, and only names ending
 exactly in ``.yaml``, ``.yml`` or ``.json`` are read. Unlike AVP, avp-py fails closed where AVP
 silently skips (an unreadable directory) and refuses a symlink that leaves the walked tree,
-because a repository could otherwise make the sidecar print its own files.
+because a repository could otherwise make the sidecar print its own files; it also refuses, as
+input errors naming the path, a symlink loop, a walked file that is not a regular file (a FIFO
+would block the run forever) and a tree deeper than :data:`MAX_TREE_DEPTH` (issue 11).
 """
 
 from __future__ import annotations
 
 import codecs
+import errno
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,44 +54,99 @@ def decode(name: str, data: bytes, max_bytes: int) -> Source:
     return Source(name, text)
 
 
+MAX_TREE_DEPTH = 1000  # directory levels below the root (issue 11, item 5)
+
+
 def discover(root: str) -> list[str]:
     """The files ``generate ROOT`` reads, in AVP's order; an error if there are none."""
     if not os.path.isdir(root):
         # A single file is walked as itself, so its extension must match too; a missing
         # file is still "found", and reading it reports the error.
         return [root] if root.endswith(EXTENSIONS) else []
+    top = Path(os.path.realpath(root))
     found: list[str] = []
-    _walk(Path(root), Path(root).resolve(), found)
+    # Depth first, each directory in byte-wise order (filepath.Walk's order), with a stack
+    # instead of recursion: a tree of any depth is an input error, never a RecursionError.
+    stack = [_listing(Path(root))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            if len(stack) > MAX_TREE_DEPTH:
+                raise InputError(
+                    f"{path}: the directory tree is deeper than {MAX_TREE_DEPTH} levels"
+                )
+            stack.append(_listing(path))
+        elif entry.name.endswith(EXTENSIONS):
+            _check_walked_file(entry, path, top)
+            found.append(os.path.normpath(path))
     return found
 
 
-def _walk(directory: Path, top: Path, found: list[str]) -> None:
+def _listing(directory: Path) -> Iterator[os.DirEntry[str]]:
     try:
-        entries = sorted(os.scandir(directory), key=lambda entry: os.fsencode(entry.name))
+        with os.scandir(directory) as entries:
+            listed = sorted(entries, key=lambda entry: os.fsencode(entry.name))
     except OSError as exc:
         raise InputError(f"cannot list directory {directory}: {exc.strerror}") from exc
-    for entry in entries:
-        path = directory / entry.name
-        if entry.is_dir(follow_symlinks=False):
-            _walk(path, top, found)
-        elif entry.name.endswith(EXTENSIONS):
-            if entry.is_symlink() and not _inside(path, top):
-                raise InputError(f"{path}: symlink points outside {top}; refusing to read it")
-            found.append(os.path.normpath(path))
+    return iter(listed)
 
 
-def _inside(path: Path, top: Path) -> bool:
+def _check_walked_file(entry: os.DirEntry[str], path: Path, top: Path) -> None:
+    """Refuse what must not be read: a symlink leaving ``top`` or looping, a non-regular file.
+
+    Opening a FIFO blocks until someone writes to it, and a device or socket is no manifest
+    (issue 11, item 12): the type is read with lstat (scandir's), never by opening the file.
+    """
+    if entry.is_symlink():
+        try:
+            target = os.stat(path)  # follows the link: ELOOP for a loop
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InputError(f"{path}: symlink loop; refusing to read it") from exc
+            raise InputError(f"could not read file: {path} from disk: {exc.strerror}") from exc
+        if not Path(os.path.realpath(path)).is_relative_to(top):
+            raise InputError(f"{path}: symlink points outside {top}; refusing to read it")
+        mode = target.st_mode
+    else:
+        mode = entry.stat(follow_symlinks=False).st_mode
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a regular file ({_file_type(mode)}); refusing to read it")
+
+
+def _file_type(mode: int) -> str:
+    for test, name in _FILE_TYPES:
+        if test(mode):
+            return name
+    return "unknown type"
+
+
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def read_file(path: str, max_bytes: int, walked: bool = False) -> Source:
+    """Read one file, with a size limit checked before the whole file is in memory.
+
+    A ``walked`` file (found by :func:`discover` in a directory) must be a regular file; it is
+    opened non-blocking, so a FIFO swapped in after the walk cannot hang the run either. A file
+    named on the command line is read as is (a pipe too), like stdin.
+    """
+    flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_NONBLOCK if walked else 0)
     try:
-        return path.resolve().is_relative_to(top)
-    except OSError:
-        return False
-
-
-def read_file(path: str, max_bytes: int) -> Source:
-    """Read one file, with a size limit checked before the whole file is in memory."""
-    try:
-        with open(path, "rb") as handle:
+        with os.fdopen(os.open(path, flags), "rb") as handle:
             info = os.fstat(handle.fileno())
+            if walked and not stat.S_ISREG(info.st_mode):
+                kind = _file_type(info.st_mode)
+                raise InputError(f"{path}: not a regular file ({kind}); refusing to read it")
             if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
                 raise too_large(path, max_bytes)  # refused without reading a byte
             data = handle.read(max_bytes + 1)

@@ -31,11 +31,12 @@ def read_inputs(path: str, max_bytes: int) -> tuple[list[sources.Source], bool]:
         raise InputError(f"no YAML or JSON files were found in {path}")
     inputs: list[sources.Source] = []
     left = max_bytes  # AVP_MAX_INPUT_BYTES bounds the whole input, not each file
+    walked = os.path.isdir(path)
     for name in files:
-        source = sources.read_file(name, left)
+        source = sources.read_file(name, left, walked)
         left -= len(source.text.encode("utf-8"))
         inputs.append(source)
-    return inputs, os.path.isdir(path)
+    return inputs, walked
 
 
 def load_command_settings(

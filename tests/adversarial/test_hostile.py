@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import socket
 import subprocess
 import sys
 import time
@@ -396,6 +397,103 @@ def test_symlink_leaving_a_directory_input_is_refused(workdir: Path, tmp_path: P
     assert answer.code == 0, answer.stderr
     assert answer.stdout == b"kind: Secret\nstringData:\n  a: hello\n---\n" * 2
     assert b"private" not in answer.stdout
+
+
+# ------------------------------------------------------------------------------ odd directories
+
+
+def test_non_regular_files_in_a_directory_input_are_refused_without_blocking(
+    workdir: Path, tmp_path: Path
+) -> None:
+    """Issue 11, item 12: opening a FIFO named *.yaml blocked the run forever."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "a.yaml").write_text("kind: Secret\nstringData:\n  a: <path:kv#plain>\n")
+    os.mkfifo(app / "pipe.yaml")
+    env = child_environment(workdir / "secrets.yaml")
+    answer = run_cli(["generate", "app"], b"", env, tmp_path)
+    assert answer.code == 3, answer.stderr
+    assert answer.stdout == b""
+    assert (
+        answer.stderr == "Error: app/pipe.yaml: not a regular file (a FIFO); refusing to read it\n"
+    )
+
+    (app / "pipe.yaml").unlink()
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(app / "sock.yaml"))
+        answer = run_cli(["generate", "app"], b"", env, tmp_path)
+    assert answer.code == 3, answer.stderr
+    assert (
+        "Error: app/sock.yaml: not a regular file (a socket); refusing to read it" in answer.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    ("links", "named"),
+    [
+        ({"a.yaml": "b.yaml", "b.yaml": "a.yaml"}, "a.yaml: symlink loop"),
+        ({"self.yaml": "self.yaml"}, "self.yaml: symlink loop"),
+        ({"dir.yaml": "."}, "dir.yaml: not a regular file (a directory)"),
+    ],
+)
+def test_symlink_loops_in_a_directory_input_are_input_errors(
+    workdir: Path, tmp_path: Path, links: dict[str, str], named: str
+) -> None:
+    """Issue 11, item 5: a symlink loop was an internal error (RuntimeError from pathlib)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "up").symlink_to("..", target_is_directory=True)  # never followed: not walked
+    for name, target in links.items():
+        (app / name).symlink_to(target)
+    answer = run_cli(
+        ["generate", "app"], b"", child_environment(workdir / "secrets.yaml"), tmp_path
+    )
+    assert answer.code == 3, answer.stderr
+    assert answer.stdout == b""
+    assert answer.stderr.startswith(f"Error: app/{named}"), answer.stderr
+    assert answer.stderr.count("\n") == 1
+
+
+def _nested(root: Path, levels: int) -> Path:
+    """``root/d/d/…`` ``levels`` deep, made without recursion (os.makedirs recurses)."""
+    path = root
+    for _ in range(levels):
+        path = path / "d"
+        path.mkdir()
+    return path
+
+
+def _remove_nested(root: Path, levels: int) -> None:
+    for level in range(levels, 0, -1):
+        deepest = root.joinpath(*["d"] * level)
+        for child in deepest.iterdir():
+            child.unlink()
+        deepest.rmdir()
+
+
+@pytest.mark.parametrize(("levels", "code"), [(1000, 0), (1001, 3)])
+def test_a_deep_directory_tree_is_walked_or_refused_naming_the_path(
+    workdir: Path, tmp_path: Path, levels: int, code: int
+) -> None:
+    """Issue 11, item 5: ~1,000 levels were a RecursionError (an internal error)."""
+    app = tmp_path / "app"
+    app.mkdir()
+    deepest = _nested(app, levels)
+    (deepest / "deep.yaml").write_text("kind: Secret\nstringData:\n  a: <path:kv#plain>\n")
+    try:
+        env = child_environment(workdir / "secrets.yaml")
+        answer = run_cli(["generate", "app"], b"", env, tmp_path)
+    finally:
+        _remove_nested(app, levels)
+    assert answer.code == code, answer.stderr[-300:]
+    if code == 0:
+        assert answer.stdout == b"kind: Secret\nstringData:\n  a: hello\n---\n"
+    else:
+        too_deep = "/".join(["app", *["d"] * 1001])
+        assert answer.stdout == b""
+        assert answer.stderr == (
+            f"Error: {too_deep}: the directory tree is deeper than 1000 levels\n"
+        )
 
 
 # ------------------------------------------------------------------------------ YAML specials

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import codecs
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
+from avp_py import sources
 from avp_py.errors import InputError, ManifestParseError
 from avp_py.sources import decode, discover, read_file
 
@@ -74,3 +76,48 @@ def test_decoding(data: bytes, text: str) -> None:
 def test_binary_input_is_refused(data: bytes, reason: str) -> None:
     with pytest.raises(ManifestParseError, match=reason):
         decode("f", data, 1000)
+
+
+def test_a_walked_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    # Issue 11, item 12; the hostile suite runs the same through the console script.
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with pytest.raises(InputError, match=r"pipe.yaml: not a regular file \(a FIFO\)"):
+        discover(str(tmp_path))
+    # Swapped in after the walk: opened non-blocking, refused from fstat.
+    with pytest.raises(InputError, match=r"pipe.yaml: not a regular file \(a FIFO\)"):
+        read_file(str(tmp_path / "pipe.yaml"), 1000, walked=True)
+
+
+def test_a_fifo_named_on_the_command_line_is_read_like_stdin(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=("kind: X\n",))
+    writer.start()
+    assert read_file(str(fifo), 1000).text == "kind: X\n"
+    writer.join()
+
+
+def test_symlink_loops_are_input_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to("b.yaml")
+    (tmp_path / "b.yaml").symlink_to("a.yaml")
+    with pytest.raises(InputError, match=r"a.yaml: symlink loop; refusing to read it"):
+        discover(str(tmp_path))
+
+
+def test_a_dangling_symlink_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "gone.yaml").symlink_to("nowhere.yaml")
+    with pytest.raises(InputError, match=r"could not read file: .*gone.yaml from disk"):
+        discover(str(tmp_path))
+
+
+def test_the_walk_keeps_depth_first_order_and_bounds_the_depth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("a/b/c/1.yaml", "a/b/2.yaml", "a/3.yaml", "a0.yaml", "b/4.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("kind: X\n")
+    found = [os.path.relpath(p, tmp_path) for p in discover(str(tmp_path))]
+    assert found == ["a/3.yaml", "a/b/2.yaml", "a/b/c/1.yaml", "a0.yaml", "b/4.yaml"]
+    monkeypatch.setattr(sources, "MAX_TREE_DEPTH", 2)
+    with pytest.raises(InputError, match=r"a/b/c: the directory tree is deeper than 2 levels"):
+        discover(str(tmp_path))
