@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from avp_py import gocompat
 from avp_py.errors import PlaceholderError
 from avp_py.model import YamlNode
 
@@ -27,10 +28,6 @@ ROLLOUT_KIND_PROBLEM = (
     "avp.kubernetes.io/rollout-on-change annotation can only be used on Deployment,"
     " StatefulSet or DaemonSet resources"
 )
-
-# Go strconv.ParseBool.
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +81,8 @@ def _string(key: str, value: YamlNode) -> str:
     return value
 
 
-def parse_bool(value: str) -> bool | None:
-    """Go's ``strconv.ParseBool``: True, False, or None for anything else."""
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    return None
-
-
 def _flag(key: str, value: str | None) -> bool:
-    parsed = False if value is None else parse_bool(value)
+    parsed = False if value is None else gocompat.parse_bool(value)  # AVP reads them so
     if parsed is None:
         raise PlaceholderError(f'annotation {key} must be "true" or "false", not "{value}"')
     return parsed

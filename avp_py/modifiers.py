@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from avp_py import yamlcodec
+from avp_py import gocompat, yamlcodec
 from avp_py.errors import ManifestParseError, ModifierError
 
 Modifier = Callable[[tuple[str, ...], object], object]
@@ -25,23 +25,6 @@ Modifier = Callable[[tuple[str, ...], object], object]
 _QUOTED = re.compile(r'"[^"\n]*"')
 
 _B64_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-
-
-def go_type_name(value: object) -> str:
-    """The Go type AVP would name in ``invalid datatype`` messages."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, dict):
-        return "map[string]interface {}"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if value is None:
-        return "<nil>"
-    return "string"
 
 
 def to_bytes(text: str) -> bytes:
@@ -56,7 +39,7 @@ def from_bytes(data: bytes) -> str:
 
 def _require_string(value: object, suffix: str = "") -> str:
     if not isinstance(value, str):
-        raise ModifierError(f"invalid datatype {go_type_name(value)}{suffix}")
+        raise ModifierError(f"invalid datatype {gocompat.type_name(value)}{suffix}")
     return value
 
 
@@ -140,10 +123,11 @@ def json_parse(args: tuple[str, ...], value: object) -> object:
 
 
 def yaml_parse(args: tuple[str, ...], value: object) -> object:
-    """Decode a YAML string with the same YAML 1.1 rules as manifests."""
+    """Decode a YAML string with the same YAML 1.1 rules as manifests; numbers are float64, as
+    AVP's sigs.k8s.io/yaml.Unmarshal decodes its JSON step with encoding/json (issue 10, item 5)."""
     _no_params(args)
     try:
-        return yamlcodec.load_yaml(_require_string(value))
+        return as_go_json(yamlcodec.load_yaml(_require_string(value)))
     except ManifestParseError as exc:
         reason = _QUOTED.sub('"…"', str(exc))
         raise ModifierError(f"error converting YAML to JSON: {reason}") from None
@@ -173,10 +157,10 @@ MAX_INDENT = 1024
 
 def _go_atoi(text: str) -> int:
     """strconv.ParseInt(s, 10, 0), bounded so that a typo cannot exhaust memory."""
-    digits = text[1:] if text[:1] in "+-" else text
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or int(text) > MAX_INDENT:
+    width = gocompat.parse_int(text)
+    if width is None or width > MAX_INDENT:
         raise ModifierError("invalid indentation level")
-    return int(text)
+    return width
 
 
 def sha256sum(args: tuple[str, ...], value: object) -> object:

@@ -13,15 +13,13 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from avp_py import modifiers
+from avp_py import gocompat, modifiers
 from avp_py.errors import ModifierError
 from avp_py.model import Missing, Outcome, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, PlannedPlaceholder, Slot
 from avp_py.walk import DELETE, Delete, FieldPath, apply_edits
 
 Lookup = Callable[[SecretRef], Outcome]
-
-_INT64 = 1 << 63
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +127,7 @@ def _kind_rule(
         text = stringify(value)
         if text is None:
             where = "a base64-encoded Secret value" if slot.base64 else "a ConfigMap value"
-            return (f"a {modifiers.go_type_name(value)} cannot be written into {where}",)
+            return (f"a {gocompat.type_name(value)} cannot be written into {where}",)
         value = base64.b64encode(modifiers.to_bytes(text)).decode("ascii") if slot.base64 else text
     if isinstance(value, str):
         # Bytes that are not UTF-8 (from base64decode) become U+FFFD, as Go's JSON step does.
@@ -150,10 +148,12 @@ def stringify(value: YamlNode) -> str | None:
 def normalize(value: object) -> YamlNode:
     """A modifier/backend result as it reaches the manifest after AVP's JSON step.
 
-    Integral float64 values become integers (``jsonParse`` of ``2`` gives ``replicas: 2``).
+    Integral float64 values become integers (``jsonParse`` of ``2`` gives ``replicas: 2``) with
+    the digits Go's ``json.Marshal`` writes: ``4611686018427388000``, not the float's exact value
+    ``4611686018427387904`` (issue 10, item 5).
     """
-    if isinstance(value, float) and value.is_integer() and -_INT64 <= value < _INT64:
-        return int(value)
+    if isinstance(value, float):
+        return gocompat.json_number(value)
     if isinstance(value, dict):
         return {str(key): normalize(item) for key, item in value.items()}
     if isinstance(value, list):

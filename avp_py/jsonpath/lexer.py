@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+from avp_py.gocompat import INT64_MIN, parse_int
 from avp_py.jsonpath.nodes import JsonPathError, SliceParam
 
-_INT64_MIN = -(1 << 63)
-_INT64_MAX = (1 << 63) - 1
 _ASCII_DIGITS = frozenset("0123456789")
 _FILTER_OPERATOR_CHARS = frozenset("!<>=")
 
@@ -31,32 +30,9 @@ def go_rune(char: str) -> str:
     return f"{code} '{char}'" if char.isprintable() else code
 
 
-def go_atoi(text: str) -> int | None:
-    """Go's strconv.Atoi on a 64-bit platform; None where Go returns an error."""
-    sign = text[:1] if text[:1] in ("+", "-") else ""
-    digits = text[len(sign) :]
-    if not digits or not all(char in _ASCII_DIGITS for char in digits):
-        return None
-    significant = digits.lstrip("0") or "0"
-    if len(significant) > 19:  # out of int64 range (and beyond int()'s digit limit)
-        return None
-    value = int(sign + significant)
-    return value if _INT64_MIN <= value <= _INT64_MAX else None
-
-
-def go_parse_float(text: str) -> float | None:
-    """Go's strconv.ParseFloat for the sign/digits/dots strings parseNumber collects."""
-    body = text[1:] if text[:1] in ("+", "-") else text
-    if body.count(".") > 1 or not any(char in _ASCII_DIGITS for char in body):
-        return None
-    if not all(char in _ASCII_DIGITS or char == "." for char in body):
-        return None
-    value = float(text)
-    return None if value in (float("inf"), float("-inf")) else value
-
-
 def _wrap_int64(value: int) -> int:
-    return (value - _INT64_MIN) % (1 << 64) + _INT64_MIN
+    # Go's int arithmetic wraps around (client-go computes end = start + 1).
+    return (value - INT64_MIN) % (1 << 64) + INT64_MIN
 
 
 def _match_slice(text: str) -> list[str] | None:
@@ -86,7 +62,7 @@ def slice_params(text: str) -> tuple[SliceParam, SliceParam, SliceParam]:
     for index, group in enumerate(groups):
         raw = group[1:] if index else group
         if group and not (index and raw == ""):
-            value = go_atoi(raw)
+            value = parse_int(raw)  # strconv.Atoi on a 64-bit platform
             if value is None:
                 raise JsonPathError(f"array index {raw} is not a number")
             params.append(SliceParam(value, known=True))

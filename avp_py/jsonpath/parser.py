@@ -17,9 +17,8 @@ No regular expressions are used; every scan is a single forward pass.
 
 from __future__ import annotations
 
+from avp_py import gocompat
 from avp_py.jsonpath.lexer import (
-    go_atoi,
-    go_parse_float,
     go_rune,
     is_alphanumeric,
     is_digit,
@@ -155,11 +154,11 @@ class _Parser:
         while self._pos < len(text) and (text[self._pos] == "." or is_digit(text[self._pos])):
             self._pos += 1
         value = text[start : self._pos]
-        as_int = go_atoi(value)
+        as_int = gocompat.parse_int(value)  # client-go: strconv.Atoi, then ParseFloat
         if as_int is not None:
             cur.nodes.append(IntLit(as_int))
             return
-        as_float = go_parse_float(value)
+        as_float = gocompat.parse_float(value)
         if as_float is None:
             raise JsonPathError(f"cannot parse number {value}")
         cur.nodes.append(FloatLit(as_float))

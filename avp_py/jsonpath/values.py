@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-_MAP_TYPE = "map[string]interface {}"
+from avp_py import gocompat
 
 
 class _NoValue:
@@ -34,23 +34,9 @@ class GoUint8(int):
     __slots__ = ()
 
 
-_GO_TYPE_NAMES: tuple[tuple[type, str], ...] = (
-    (dict, _MAP_TYPE),
-    (list, "[]interface {}"),
-    (str, "string"),
-    (bool, "bool"),
-    (GoUint8, "uint8"),
-    (int, "int"),
-    (float, "float64"),
-)
-
-
 def go_type(value: object) -> str:
     """The Go type name of a value (data never appears in error messages, types do)."""
-    for cls, name in _GO_TYPE_NAMES:
-        if isinstance(value, cls):
-            return name
-    return type(value).__name__
+    return "uint8" if isinstance(value, GoUint8) else gocompat.type_name(value)
 
 
 def sorted_keys(mapping: Mapping[Any, object]) -> list[Any]:

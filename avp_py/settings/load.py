@@ -20,9 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from avp_py import backends
+from avp_py import backends, gocompat
 from avp_py.backends.cache import CacheSettings
-from avp_py.directives import parse_bool
 from avp_py.errors import ConfigError
 from avp_py.model import AppContext
 from avp_py.settings.policy import TenantPolicy, compile_path_validation, load_policy
@@ -214,7 +213,7 @@ def _seconds(
 
 def _boolean(values: Mapping[str, str], key: str) -> bool:
     raw = values.get(key, "").strip()
-    parsed = parse_bool(raw) if raw else False
+    parsed = gocompat.parse_bool(raw) if raw else False
     if parsed is None:
         raise ConfigError(f"{key} must be true or false, not {raw!r}")
     return parsed

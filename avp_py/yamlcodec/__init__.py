@@ -13,7 +13,6 @@ from avp_py.yamlcodec._dump import dump_yaml
 from avp_py.yamlcodec._json_load import load_json
 from avp_py.yamlcodec._model import Limits, YamlSyntaxError
 from avp_py.yamlcodec._quoting import needs_quotes
-from avp_py.yamlcodec._scalars import format_go_float
 from avp_py.yamlcodec._yaml_load import check_syntax, load_yaml
 
 __all__ = [
@@ -21,7 +20,6 @@ __all__ = [
     "check_syntax",
     "YamlSyntaxError",
     "dump_yaml",
-    "format_go_float",
     "load_json",
     "load_yaml",
     "needs_quotes",

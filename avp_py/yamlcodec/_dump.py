@@ -25,9 +25,9 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
+from avp_py import gocompat
 from avp_py.model import YamlNode
 from avp_py.yamlcodec._quoting import needs_quotes
-from avp_py.yamlcodec._scalars import format_go_float
 
 _Emit = Callable[[Event], None]
 _WIDTH = -1  # libyaml: no limit, so long strings are never folded
@@ -118,7 +118,10 @@ def _plain(value: object) -> str:
 def _float(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
-    text = format_go_float(value)
+    number = gocompat.yaml_number(value)  # what go-yaml reads back from AVP's json.Marshal
+    if isinstance(number, int):
+        return str(number)  # 1e19: Go writes 10000000000000000000 (a uint64), not 1e+19
+    text = gocompat.format_float(value)
     mantissa, exponent_mark, exponent = text.partition("e")
     if exponent_mark and "." not in mantissa:
         # Go writes "1e+06"; YAML 1.1 (PyYAML) needs a dot to read a float: "1.0e+06".

@@ -13,9 +13,9 @@ import math
 import re
 from collections.abc import Sequence
 
+from avp_py import gocompat
 from avp_py.model import YamlNode
 from avp_py.yamlcodec._model import DEFAULT_LIMITS, Limits, YamlSyntaxError
-from avp_py.yamlcodec._scalars import INT64_MAX, INT64_MIN, json_number
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -61,7 +61,7 @@ def _first_duplicate(pairs: Sequence[tuple[str, YamlNode]]) -> str:
 def _integer(text: str) -> int | float:
     if len(text) <= 20:
         number = int(text)
-        if INT64_MIN <= number <= INT64_MAX:
+        if gocompat.INT64_MIN <= number <= gocompat.INT64_MAX:
             return number
     return _float(text)
 
@@ -70,7 +70,7 @@ def _float(text: str) -> int | float:
     number = float(text)
     if math.isinf(number):
         raise YamlSyntaxError("invalid JSON: a number is out of range", None)
-    return json_number(number)
+    return gocompat.json_number(number)
 
 
 def _constant(name: str) -> YamlNode:

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from types import MappingProxyType
 
 from yaml import YAMLError
 from yaml._yaml import CParser
@@ -19,10 +20,10 @@ from yaml.error import MarkedYAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode
 from yaml.reader import ReaderError
 
+from avp_py import gocompat
 from avp_py.model import YamlNode
 from avp_py.yamlcodec import _tags
 from avp_py.yamlcodec._model import DEFAULT_LIMITS, Limits, YamlSyntaxError
-from avp_py.yamlcodec._scalars import format_go_float, format_go_float32, json_number
 from avp_py.yamlcodec._tags import line_of
 
 _Build = Generator[tuple[Node, int], YamlNode, YamlNode]
@@ -250,13 +251,16 @@ def scalar_value(node: Node) -> YamlNode:
         return text
     kind, value = _tags.typed(node)
     if kind == "uint" and isinstance(value, int):
-        return json_number(float(value))  # Go marshals a uint64; above int64 it reads a float
+        return gocompat.json_number(float(value))  # a uint64 above int64 is read back a float
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
-            message = f"json: unsupported value: {format_go_float(value)}"
+            message = f"json: unsupported value: {gocompat.format_float(value)}"
             raise YamlSyntaxError(message, line_of(node))
-        return json_number(value)
+        return gocompat.json_number(value)
     return value
+
+
+_KEY_SPECIALS = MappingProxyType({"+Inf": ".inf", "-Inf": "-.inf", "NaN": ".nan"})
 
 
 def map_key(node: Node) -> str:
@@ -274,6 +278,8 @@ def map_key(node: Node) -> str:
     if kind == "int" and isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return format_go_float32(value)
+        # sigs.k8s.io/yaml convertToJSONableObject: FormatFloat(key, 'g', -1, 32), YAML's inf/nan.
+        text = gocompat.format_float(value, 32)
+        return _KEY_SPECIALS.get(text, text)
     type_name = "null" if value is None else "uint64"
     raise YamlSyntaxError(f"unsupported map key of type {type_name}", line_of(node))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from avp_py.errors import ModifierError
-from avp_py.modifiers import apply, check_call, go_type_name
+from avp_py.modifiers import apply, check_call
 
 
 def test_indent_matches_avp() -> None:
@@ -105,13 +105,8 @@ def test_plan_time_checks(name: str, args: tuple[str, ...], problem: str | None)
     assert check_call(name, args) == problem
 
 
-def test_go_type_names() -> None:
-    assert [go_type_name(v) for v in ({}, [], 1.0, True, 1, None, "s")] == [
-        "map[string]interface {}",
-        "[]interface {}",
-        "float64",
-        "bool",
-        "int",
-        "<nil>",
-        "string",
-    ]
+def test_yaml_parse_numbers_are_float64_as_in_go() -> None:
+    # sigs.k8s.io/yaml decodes its JSON step with encoding/json: every number is a float64.
+    parsed = apply("yamlParse", (), "big: 9007199254740993\nhalf: 0.5\nlist: [1, 2]")
+    assert parsed == {"big": 9007199254740992.0, "half": 0.5, "list": [1.0, 2.0]}
+    assert isinstance(parsed, dict) and all(isinstance(v, float) for v in parsed["list"])

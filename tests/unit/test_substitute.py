@@ -121,3 +121,9 @@ def test_stringify_and_normalize() -> None:
         None,
     ]
     assert normalize({"a": [1.0, 1.5, 2**70 * 1.0]}) == {"a": [1, 1.5, 2**70 * 1.0]}
+
+
+def test_normalize_keeps_the_digits_go_writes() -> None:
+    # Issue 10, item 5: float64 → json.Marshal gives 4611686018427388000, the shortest digits.
+    assert normalize(4.611686018427388e18) == 4611686018427388000
+    assert normalize(-0.0) == 0
