@@ -57,7 +57,8 @@ def default_backend(settings: Settings, context: BackendContext) -> SecretBacken
     backend = backends.load_factory(settings.backend)(context)
     if settings.cache is None:
         return backend
-    return cache.wrap(backend, settings.cache, _cache_namespace(settings), context.stats)
+    namespace = _cache_namespace(settings)
+    return cache.wrap(backend, settings.cache, namespace, context.stats, context.deadline)
 
 
 def _cache_namespace(settings: Settings) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from avp_py import backends, gocompat
-from avp_py.backends.cache import CacheSettings
+from avp_py.backends.cache import DEFAULT_PINNED_TTL_SECONDS, DEFAULT_TTL_SECONDS, CacheSettings
 from avp_py.errors import ConfigError
 from avp_py.model import AppContext
 from avp_py.settings.policy import TenantPolicy, compile_path_validation, load_policy
@@ -171,6 +171,9 @@ def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[st
     return accepted
 
 
+YEAR = 86_400 * 365
+
+
 def _cache(values: Mapping[str, str]) -> CacheSettings | None:
     directory = values.get("AVP_CACHE_DIR", "").strip()
     if not directory:
@@ -178,8 +181,11 @@ def _cache(values: Mapping[str, str]) -> CacheSettings | None:
     return CacheSettings(
         directory=directory,
         key=values.get("AVP_CACHE_KEY", ""),
-        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", 60.0, 0.0, 86_400 * 365),
+        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS, 0.0, YEAR),
         max_entries=_integer(values, "AVP_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
+        pinned_ttl_seconds=_seconds(
+            values, "AVP_CACHE_PINNED_TTL_SECONDS", DEFAULT_PINNED_TTL_SECONDS, 0.0, YEAR
+        ),
     )
 
 

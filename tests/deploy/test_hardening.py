@@ -166,5 +166,7 @@ def test_security_doc_describes_what_the_files_do() -> None:
         "AVP_MAX_DEPTH",
         "AVP_ALLOWED_VAULTS",
         "AVP_SECRET_NAME_PATTERN",
+        "AVP_CACHE_TTL_SECONDS",
+        "AVP_CACHE_PINNED_TTL_SECONDS",
     ):
         assert term in text, term

@@ -6,6 +6,7 @@ import json
 import time
 
 from avp_py.backends.base import BackendStats, SecretBackend
+from avp_py.backends.cache import CacheSettings
 from avp_py.backends.cache.store import EncryptedStore
 from avp_py.model import SecretRef, SecretValue
 
@@ -18,13 +19,14 @@ class CachingBackend:
         inner: SecretBackend,
         store: EncryptedStore,
         namespace: str,
-        ttl_seconds: float,
+        settings: CacheSettings,
         stats: BackendStats,
     ) -> None:
         self._inner = inner
         self._store = store
         self._namespace = namespace
-        self._ttl = ttl_seconds
+        self._ttl = settings.ttl_seconds
+        self._pinned_ttl = settings.pinned_ttl_seconds
         self._stats = stats
 
     def validate(self, ref: SecretRef) -> str | None:
@@ -47,8 +49,11 @@ class CachingBackend:
         entry = self._store.get(name)
         if entry is None:
             return None
-        if not ref.version and time.time() - entry.stored_at > self._ttl:
-            return None  # a "latest" lookup older than the TTL may have been rotated
+        # A "latest" lookup may have been rotated, a pinned version disabled (revoked); an
+        # entry from the future (a clock set back) is stale too. stored_at is authenticated.
+        age = time.time() - entry.stored_at
+        if not 0 <= age <= (self._pinned_ttl if ref.version else self._ttl):
+            return None
         try:
             data = json.loads(entry.payload.decode("utf-8", "surrogateescape"))
             return SecretValue(data["v"], data.get("version"))

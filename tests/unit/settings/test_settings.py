@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from avp_py.backends.cache import CacheSettings
 from avp_py.errors import ConfigError
 from avp_py.settings import load_settings
 from avp_py.settings.load import PER_APP_KEYS
@@ -144,7 +145,12 @@ def test_cache_settings_only_with_a_directory() -> None:
         load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_TTL_SECONDS": "-1"})
     cache = load_settings({**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_KEY": "s3cr3t" * 8}).cache
     assert cache is not None and cache.ttl_seconds == 60.0
+    assert cache.pinned_ttl_seconds == 600.0  # pinned versions expire too (issue 11, item 9)
     assert "s3cr3t" not in repr(cache)
+    env = {**BASE, "AVP_CACHE_DIR": "/tmp/c", "AVP_CACHE_PINNED_TTL_SECONDS": "86400"}
+    assert load_settings(env).cache == CacheSettings("/tmp/c", "", 60.0, 10_000, 86_400.0)
+    with pytest.raises(ConfigError, match="AVP_CACHE_PINNED_TTL_SECONDS must be between 0 and"):
+        load_settings({**env, "AVP_CACHE_PINNED_TTL_SECONDS": "-1"})
 
 
 @pytest.mark.parametrize(
