@@ -18,10 +18,16 @@ import struct
 from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
+from typing import TypeVar
 
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 UINT64_MAX = (1 << 64) - 1
+# json.Unmarshal's "cannot unmarshal number 1e400 into Go value of type float64", without the
+# number: the text it decodes may be a secret value.
+JSON_NUMBER_OUT_OF_RANGE = (
+    "json: cannot unmarshal number into Go value of type float64 (out of range)"
+)
 
 # -- strconv.ParseBool ---------------------------------------------------------------------------
 
@@ -292,3 +298,52 @@ def type_name(value: object) -> str:
         if isinstance(value, cls):
             return name
     return type(value).__name__
+
+
+# -- text that is not valid UTF-8 ----------------------------------------------------------------
+# Go strings are bytes. Where one that is not valid UTF-8 reaches JSON (go-yaml v2's !!binary,
+# base64decode's output in a manifest), or a JSON text holds a lone UTF-16 surrogate escape
+# ("\ud800x"), encoding/json writes U+FFFD: one per byte that does not start a valid sequence
+# (utf8.DecodeRune returns size 1), one per lone surrogate. Python's errors="replace" differs:
+# it replaces a truncated sequence (e2 9c) by ONE U+FFFD. avp-py keeps undecodable bytes as
+# surrogateescape code points (one per byte), so replacing every surrogate gives Go's result.
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_Json = TypeVar("_Json")
+
+
+def has_surrogates(text: str) -> bool:
+    """Whether ``text`` holds a surrogate code point (a lone escape or an undecodable byte)."""
+    return _SURROGATE.search(text) is not None
+
+
+def json_text(text: str) -> str:
+    """``text`` as Go's JSON encoding writes it: every surrogate code point becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def decode_utf8(data: bytes) -> str:
+    """Bytes as a Go string reaches JSON: valid UTF-8 as is, U+FFFD for every bad byte."""
+    return json_text(data.decode("utf-8", "surrogateescape"))
+
+
+def json_strings(value: _Json) -> _Json:
+    """``value`` (decoded JSON) with :func:`json_text` applied to every string and key.
+
+    Iterative; mappings and lists are changed in place (callers pass values just decoded).
+    """
+    stack: list[object] = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            for key, item in items:
+                node[json_text(key)] = json_text(item) if isinstance(item, str) else item
+            stack.extend(item for item in node.values() if isinstance(item, (dict, list)))
+        elif isinstance(node, list):
+            node[:] = [json_text(item) if isinstance(item, str) else item for item in node]
+            stack.extend(item for item in node if isinstance(item, (dict, list)))
+    if isinstance(value, str):
+        return json_text(value)  # type: ignore[return-value]  # a str is its own _Json
+    return value

@@ -11,12 +11,14 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from avp_py import gocompat, yamlcodec
 from avp_py.errors import ManifestParseError, ModifierError
+from avp_py.model import YamlNode
 
 Modifier = Callable[[tuple[str, ...], object], object]
 
@@ -76,14 +78,30 @@ def _is_final_group(group: str) -> bool:
 
 
 def decode_go_json(text: str) -> object:
-    """``json.Unmarshal`` into ``interface{}``: numbers are float64, NaN/Infinity rejected."""
+    """``json.Unmarshal`` into ``interface{}``: numbers are float64, NaN/Infinity rejected.
+
+    A number beyond float64's range is Go's unmarshal error (not +Inf); a lone surrogate escape
+    (``"\\ud800x"``) or an undecodable byte inside a string becomes U+FFFD, as Go decodes them.
+    """
     try:
-        return json.loads(text, parse_int=float, parse_constant=_reject_constant)
+        value: YamlNode = json.loads(
+            text, parse_int=_go_float64, parse_float=_go_float64, parse_constant=_reject_constant
+        )
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise ModifierError(f"invalid JSON: {exc.msg} at {where}") from exc
     except RecursionError as exc:
         raise ModifierError("invalid JSON: nested too deeply") from exc
+    if "\\u" in text or gocompat.has_surrogates(text):
+        return gocompat.json_strings(value)
+    return value
+
+
+def _go_float64(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ModifierError(gocompat.JSON_NUMBER_OUT_OF_RANGE)
+    return number
 
 
 def _reject_constant(name: str) -> object:

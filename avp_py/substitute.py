@@ -131,7 +131,7 @@ def _kind_rule(
         value = base64.b64encode(modifiers.to_bytes(text)).decode("ascii") if slot.base64 else text
     if isinstance(value, str):
         # Bytes that are not UTF-8 (from base64decode) become U+FFFD, as Go's JSON step does.
-        value = modifiers.to_bytes(value).decode("utf-8", "replace")
+        value = gocompat.json_text(value)
     edits[slot.path] = value
     return ()
 

@@ -101,7 +101,9 @@ def go_json(value: object, spend: Callable[[int], None]) -> str:
 
 
 def go_print(value: object) -> str:
-    """Go's ``fmt.Fprint`` of a non-container result (client-go's evalToText)."""
+    """client-go's evalToText of a non-container result: Go's ``fmt.Fprint``, except that a
+    null prints ``null``; a value that is null as a whole (Go's invalid reflect.Value) prints
+    ``<no value>``."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -111,7 +113,9 @@ def go_print(value: object) -> str:
     if isinstance(value, float):
         return gocompat.format_float(value)
     if value is None:
-        return "<nil>"
+        # A null inside the value: client-go prints "null" since its "null jsonpath
+        # serialization" fix (in the client-go AVP 1.18.1 uses; kubectl 1.32 agrees).
+        return "null"
     if value is NO_VALUE:
         return "<no value>"
     return str(value)

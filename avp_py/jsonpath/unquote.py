@@ -70,4 +70,6 @@ def unquote(quoted: str) -> str:
             raise JsonPathError(f"unquote string {quoted} error invalid syntax")
         out += step[0]
         pos = step[1]
-    return out.decode("utf-8", "replace")
+    # Go strings are bytes: a literal such as '\xff' keeps its byte (one surrogateescape code
+    # point, as everywhere in avp-py), so it compares unequal to U+FFFD in data, as in Go.
+    return out.decode("utf-8", "surrogateescape")

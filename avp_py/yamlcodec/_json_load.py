@@ -18,7 +18,6 @@ from avp_py.model import YamlNode
 from avp_py.yamlcodec._model import DEFAULT_LIMITS, Limits, YamlSyntaxError
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_json(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:
@@ -35,11 +34,8 @@ def load_json(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:
         raise YamlSyntaxError(f"invalid JSON: {exc.msg}", exc.lineno) from exc
     except RecursionError as exc:
         raise YamlSyntaxError("invalid JSON: the value is nested too deeply", None) from exc
-    surrogates = _SURROGATE_ESCAPE.search(text) is not None
-    if isinstance(value, str):
-        return _clean(value) if surrogates else value
-    _walk(value, limits, surrogates)
-    return value
+    _walk(value, limits)
+    return gocompat.json_strings(value) if _SURROGATE_ESCAPE.search(text) else value
 
 
 def _object(pairs: Sequence[tuple[str, YamlNode]]) -> dict[str, YamlNode]:
@@ -69,7 +65,7 @@ def _integer(text: str) -> int | float:
 def _float(text: str) -> int | float:
     number = float(text)
     if math.isinf(number):
-        raise YamlSyntaxError("invalid JSON: a number is out of range", None)
+        raise YamlSyntaxError(f"invalid JSON: {gocompat.JSON_NUMBER_OUT_OF_RANGE}", None)
     return gocompat.json_number(number)
 
 
@@ -77,8 +73,8 @@ def _constant(name: str) -> YamlNode:
     raise YamlSyntaxError(f"invalid JSON: {name} is not a JSON value", None)
 
 
-def _walk(root: YamlNode, limits: Limits, surrogates: bool) -> None:
-    """Check depth and size without recursion; replace lone surrogates in place if needed."""
+def _walk(root: YamlNode, limits: Limits) -> None:
+    """Check depth and size without recursion."""
     count = 1
     stack: list[tuple[YamlNode, int]] = [(root, 1)]
     while stack:
@@ -88,13 +84,9 @@ def _walk(root: YamlNode, limits: Limits, surrogates: bool) -> None:
             raise YamlSyntaxError(message, None)
         if isinstance(node, dict):
             count += 2 * len(node)
-            if surrogates:
-                _clean_mapping(node)
             stack.extend((child, depth + 1) for child in node.values() if _is_container(child))
         elif isinstance(node, list):
             count += len(node)
-            if surrogates:
-                node[:] = [_clean(item) if isinstance(item, str) else item for item in node]
             stack.extend((child, depth + 1) for child in node if _is_container(child))
         if count > limits.max_nodes:
             raise YamlSyntaxError(f"the document has more than {limits.max_nodes} nodes", None)
@@ -102,14 +94,3 @@ def _walk(root: YamlNode, limits: Limits, surrogates: bool) -> None:
 
 def _is_container(value: YamlNode) -> bool:
     return isinstance(value, (dict, list))
-
-
-def _clean_mapping(mapping: dict[str, YamlNode]) -> None:
-    items = list(mapping.items())
-    mapping.clear()
-    for key, value in items:
-        mapping[_clean(key)] = _clean(value) if isinstance(value, str) else value
-
-
-def _clean(text: str) -> str:
-    return _SURROGATE.sub("\ufffd", text)

@@ -1,9 +1,11 @@
 """Tags: the one a plain scalar gets when libyaml composes it, and how each tag is honoured.
 
-go-yaml v2 resolves explicit ``!!str !!int !!float !!bool !!null !!timestamp`` with the same
-rules as plain scalars (``cannot decode !!str as a !!int`` otherwise) and decodes
-``!!binary``. It silently drops any other tag; avp-py rejects it instead, naming the tag, so
-that a ``!Ref`` or ``!!python/object`` never turns into a plain string unnoticed.
+go-yaml v2 (resolve.go, decode.go) resolves explicit ``!!str !!int !!float !!bool !!null
+!!timestamp`` with the same rules as plain scalars (``cannot decode !!str as a !!int``
+otherwise) and decodes ``!!binary``. Any other tag is read as if it were absent, the way
+Argo CD's reader does: a scalar becomes its text (``!custom 5`` is the string ``"5"``,
+``!!python/object:x v`` the string ``"v"``) and a mapping or sequence is read as one. Nothing is
+ever constructed from a tag.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from types import MappingProxyType
 from yaml._yaml import CParser
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from avp_py import gocompat
 from avp_py.yamlcodec._model import YamlSyntaxError
 from avp_py.yamlcodec._scalars import HINTS as _HINTS
 from avp_py.yamlcodec._scalars import Kind, Scalar, is_go_timestamp, resolve_plain
@@ -63,13 +66,13 @@ class Composer(CParser):
 
 
 def typed(node: Node) -> tuple[Kind, Scalar]:
-    """The go-yaml v2 value of a scalar node under its (explicit or resolved) tag."""
+    """The go-yaml v2 value of a scalar node under its (explicit or resolved) tag.
+
+    A tag go-yaml v2 cannot resolve (a local ``!custom``, ``!!map`` on a scalar, ``!!merge``
+    on anything but a key ``<<``) leaves the scalar's text: ``resolve`` returns it unchanged.
+    """
     handler = _HANDLERS.get(node.tag)
-    if handler is None:
-        where = " on a scalar" if node.tag in (MAP, SEQ) else ""
-        message = f'invalid YAML: unsupported tag "{short(node.tag)}"{where}'
-        raise YamlSyntaxError(message, line_of(node))
-    return handler(node)
+    return ("str", node.value) if handler is None else handler(node)
 
 
 def _string(node: Node) -> tuple[Kind, Scalar]:
@@ -85,24 +88,17 @@ def _resolved(node: Node) -> tuple[Kind, Scalar]:
     raise _cannot_decode(kind, node)
 
 
-def _merge_word(node: Node) -> tuple[Kind, Scalar]:
-    if node.value == "<<":
-        return "str", "<<"  # '<<' is a merge only as a key; as a value it is the text
-    raise YamlSyntaxError(f'invalid YAML: unsupported tag "{short(MERGE)}"', line_of(node))
-
-
 def _binary(node: Node) -> tuple[Kind, Scalar]:
     data = node.value.replace("\r", "").replace("\n", "")
     try:
         if len(data) % 4 or not _BASE64.fullmatch(data):
             raise binascii.Error
-        return "str", base64.b64decode(data).decode("utf-8")
+        decoded = base64.b64decode(data)
     except binascii.Error as exc:
         message = "invalid YAML: !!binary value contains invalid base64 data"
         raise YamlSyntaxError(message, line_of(node)) from exc
-    except UnicodeDecodeError as exc:
-        message = "invalid YAML: !!binary value is not UTF-8 text"
-        raise YamlSyntaxError(message, line_of(node)) from exc
+    # go-yaml v2 makes a Go string of the bytes; the JSON step writes U+FFFD per bad byte.
+    return "str", gocompat.decode_utf8(decoded)
 
 
 def _timestamp(node: Node) -> tuple[Kind, Scalar]:
@@ -123,17 +119,29 @@ _HANDLERS: MappingProxyType[str, Callable[[Node], tuple[Kind, Scalar]]] = Mappin
         BOOL: _resolved,
         INT: _resolved,
         FLOAT: _resolved,
-        MERGE: _merge_word,
+        MERGE: _string,  # '<<' is a merge only as a key; as a value it is the text
         PREFIX + "binary": _binary,
         PREFIX + "timestamp": _timestamp,
     }
 )
 
 
-def check_collection(node: Node) -> None:
-    """Only ``!!map`` on mappings and ``!!seq`` on sequences (explicit or implied)."""
-    if node.tag != (MAP if isinstance(node, MappingNode) else SEQ):
-        raise YamlSyntaxError(f'invalid YAML: unsupported tag "{short(node.tag)}"', line_of(node))
+def check_flow_scalars(node: Node) -> None:
+    """A plain scalar holding ``?`` directly inside a flow collection is an error.
+
+    go-yaml v2's scanner (a port of libyaml 0.1) ends a plain scalar at ``?`` in flow context,
+    so ``[x?y]`` and ``{k: x?y}`` fail in Argo CD; libyaml 0.2, which PyYAML uses, reads them.
+    """
+    mapping = isinstance(node, MappingNode)
+    children = [child for pair in node.value for child in pair] if mapping else node.value
+    for child in children:
+        if child.__class__ is ScalarNode and not child.style and "?" in child.value:
+            closing = "}" if mapping else "]"
+            message = (
+                f"invalid YAML: did not find expected ',' or '{closing}' ('?' cannot appear in"
+                " an unquoted value inside [...] or {...} for Argo CD's YAML reader: quote it)"
+            )
+            raise YamlSyntaxError(message, line_of(child))
 
 
 def is_merge_key(node: Node) -> bool:
@@ -146,7 +154,6 @@ def merge_sources(node: Node) -> Sequence[Node]:
     if isinstance(node, MappingNode):
         return [node]
     if isinstance(node, SequenceNode) and all(isinstance(item, MappingNode) for item in node.value):
-        check_collection(node)
         items: list[Node] = node.value
         return items[::-1]  # earlier mappings take precedence, so they are written last
     message = "invalid YAML: map merge requires map or sequence of maps as the value"

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from yaml import YAMLError
 from yaml._yaml import CParser
 from yaml.error import MarkedYAMLError
-from yaml.nodes import MappingNode, Node, ScalarNode
+from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode
 from yaml.reader import ReaderError
 
 from avp_py import gocompat
@@ -34,6 +34,15 @@ _MERGE = _tags.MERGE
 # miss would only be slower: the builder counts expanded nodes against the same limit.
 _ALIAS = re.compile(r"(?:^|[\s\[{,:\ufeff])\*[0-9A-Za-z_-]", re.MULTILINE)
 _TAB_PROBLEM = "found character that cannot start any token"
+# Where a passed-through document may hold a plain scalar with '?' inside a flow collection
+# (an error for go-yaml v2): after '[', '{' or ',' on one line, or on a line of a multi-line
+# flow collection. Only a hint: such documents are composed and checked exactly. Block
+# scalars that merely look like this (a description "[ready?]") only cost that check.
+_FLOW_QUESTION = re.compile(
+    r"[\[{,][ \t]*[^\s\[\]{},\"'#?][^\n\[\]{},\"'#]*\?"
+    r"|^[ \t]*[^\s#\"'\[\]{},?][^\n#\"']*\?[^\n]*[,\]}][ \t]*$",
+    re.MULTILINE,
+)
 
 
 def check_syntax(text: str) -> None:
@@ -43,13 +52,32 @@ def check_syntax(text: str) -> None:
     which is what lets a document passed through untouched (decision D4) still be checked.
     Only when it fails is the document composed, to report the error exactly as
     :func:`load_yaml` would. Typing, duplicate keys, tags and limits need composition: they
-    are checked only for documents that are loaded.
+    are checked only for documents that are loaded. A ``?`` inside a flow collection (an error
+    for go-yaml v2 only) is looked for where the text hints at one.
     """
     try:
         CParser(text).raw_parse()
     except (YAMLError, UnicodeError):
         _compose(text)
         raise YamlSyntaxError("invalid YAML", None) from None
+    if _FLOW_QUESTION.search(text):  # rare: the text may hold '?' in a flow collection
+        root = _compose(text)
+        if root is not None:
+            _check_flow_collections(root)
+
+
+def _check_flow_collections(root: Node) -> None:
+    """:func:`_tags.check_flow_scalars` on every flow collection of a composed graph."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, CollectionNode) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.flow_style:
+            _tags.check_flow_scalars(node)
+        stack.extend(_children(node))
 
 
 def load_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:
@@ -200,7 +228,8 @@ class _Builder:
         self._count += 1 + len(node.value) * (2 if isinstance(node, MappingNode) else 1)
         if self._count > self._limits.max_nodes:
             raise YamlSyntaxError(_too_many(self._limits), line_of(node))
-        _tags.check_collection(node)
+        if isinstance(node, CollectionNode) and node.flow_style:
+            _tags.check_flow_scalars(node)
         if isinstance(node, MappingNode):
             return self._mapping(node, depth)
         return self._sequence(node, depth)

@@ -226,3 +226,27 @@ def test_type_names() -> None:
         "<nil>",
         "string",
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"plain \xe2\x9c\x93", "plain \u2713"),
+        (b"\xff", "\ufffd"),
+        (b"\xe2\x9c", "\ufffd\ufffd"),  # truncated: one U+FFFD per byte (Python's "replace": one)
+        (b"\xed\xa0\x80", "\ufffd\ufffd\ufffd"),  # an encoded surrogate
+        (b"\xf4\x90\x80\x80", "\ufffd" * 4),  # beyond U+10FFFF
+        (b"\xe2\x9cA", "\ufffd\ufffdA"),
+    ],
+)
+def test_invalid_utf8_becomes_one_replacement_character_per_byte(
+    data: bytes, expected: str
+) -> None:
+    assert gocompat.decode_utf8(data) == expected
+
+
+def test_lone_surrogates_in_decoded_json_become_replacement_characters() -> None:
+    value = {"\udc00k": ["\ud800x", "ok", {"n": "\udcff"}], "s": 1.0}
+    assert gocompat.json_strings(value) == {"\ufffdk": ["\ufffdx", "ok", {"n": "\ufffd"}], "s": 1.0}
+    assert gocompat.json_strings("\ud800") == "\ufffd"
+    assert gocompat.json_text("fine") == "fine"

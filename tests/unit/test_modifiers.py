@@ -53,6 +53,56 @@ def test_json_path_on_strings_and_maps() -> None:
     assert apply("jsonPath", ("{.a}",), '{"a": 1000000}') == "1e+06"
 
 
+def test_json_path_prints_nulls_as_client_go_does() -> None:
+    # A null inside the value prints "null" (kubectl -o jsonpath agrees); a value that is null
+    # as a whole is Go's invalid reflect.Value and prints "<no value>".
+    value = '{"a": null, "b": [1, null], "c": {"d": null}}'
+    assert apply("jsonPath", ("{.a}",), value) == "null"
+    assert apply("jsonPath", ("{.b[*]}",), value) == "1 null"
+    assert apply("jsonPath", ("{.c.d}",), value) == "null"
+    assert apply("jsonPath", ("{.b}",), value) == "[1,null]"
+    assert apply("jsonPath", ("{@}",), "null") == "<no value>"
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "value", "expected"),
+    [
+        # Go decodes a lone surrogate escape (and an undecodable byte in a string) to U+FFFD.
+        ("jsonParse", (), '"\\ud800x"', "\ufffdx"),
+        (
+            "jsonParse",
+            (),
+            '{"\\udc00k": ["\\ud800", "\\ud83d\\ude00"]}',
+            {"\ufffdk": ["\ufffd", "\U0001f600"]},
+        ),
+        ("jsonParse", (), '"a\udcffb"', "a\ufffdb"),  # byte ff from base64decode
+        ("jsonPath", ("{@}",), '"\\ud800x"', "\ufffdx"),
+        ("jsonPath", ("{.k}",), '{"k": "\\udfffx"}', "\ufffdx"),
+        ("jsonPath", ("{@}",), '{"k": "\\ud800"}', '{"k":"\ufffd"}'),
+    ],
+)
+def test_lone_surrogates_decode_to_replacement_characters(
+    name: str, args: tuple[str, ...], value: str, expected: object
+) -> None:
+    assert apply(name, args, value) == expected
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e400", "[1, 1e309]", '{"a": ' + "9" * 400 + "}"])
+@pytest.mark.parametrize(("name", "args"), [("jsonParse", ()), ("jsonPath", ("{@}",))])
+def test_numbers_beyond_float64_are_go_unmarshal_errors(
+    name: str, args: tuple[str, ...], value: str
+) -> None:
+    with pytest.raises(ModifierError) as caught:
+        apply(name, args, value)
+    assert str(caught.value) == (
+        f"{name}: json: cannot unmarshal number into Go value of type float64 (out of range)"
+    )
+
+
+def test_tiny_numbers_round_to_zero_as_in_go() -> None:
+    assert apply("jsonParse", (), "[1e-400]") == [0.0]
+
+
 def test_yaml_parse_uses_yaml_11_typing() -> None:
     assert apply("yamlParse", (), "---\nkey1: yes\nkey2: '2'") == {"key1": True, "key2": "2"}
 

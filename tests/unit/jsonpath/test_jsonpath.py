@@ -98,8 +98,8 @@ SUCCESS_CASES: list[tuple[str, str, object, str]] = [
     ("bracket key", "{.nodes[1]['name']}", CLUSTER, "beta"),
     ("bracket key is reparsed as a path", "{['x.y']}", {"x": {"y": "deep"}}, "deep"),
     ("empty bracket key", "{['']}", {"": "empty"}, "empty"),
-    ("null value", "{.a}", {"a": None}, "<nil>"),
-    ("field of null is skipped", "{.a.b}", {"a": {"b": None}}, "<nil>"),
+    ("null value", "{.a}", {"a": None}, "null"),
+    ("null field", "{.a.b}", {"a": {"b": None}}, "null"),
     # arrays and slices
     ("index", "{.n[1]}", NUMBERS, "20"),
     ("negative index", "{.n[-1]}", NUMBERS, "50"),
@@ -233,7 +233,7 @@ PRINT_CASES: list[tuple[object, str, str]] = [
     (5e-324, "5e-324", "5e-324"),
     (True, "true", "true"),
     (False, "false", "false"),
-    (None, "<nil>", "null"),
+    (None, "null", "null"),
     (7, "7", "7"),
     ("a<b>&c", "a<b>&c", '"a\\u003cb\\u003e\\u0026c"'),
 ]
@@ -267,7 +267,7 @@ def test_json_encoding_like_go() -> None:
 
 
 def test_results_of_one_action_are_space_separated() -> None:
-    assert run("{.a[*]}", {"a": [{"k": 1.0}, [2.0], "s", None, True]}) == '{"k":1} [2] s <nil> true'
+    assert run("{.a[*]}", {"a": [{"k": 1.0}, [2.0], "s", None, True]}) == '{"k":1} [2] s null true'
 
 
 def test_nil_root() -> None:
@@ -501,3 +501,12 @@ def test_only_jsonpath_errors_and_no_data_in_them(template: str, data: object) -
             assert SECRET not in error.message
     else:
         assert isinstance(out, str)
+
+
+def test_string_literals_keep_bytes_that_are_not_utf8() -> None:
+    # Go strings are bytes: '\xff' is one byte, never equal to the U+FFFD a JSON value holds,
+    # and a truncated sequence stays one code point per byte (U+FFFD each only in the output).
+    assert run(r"{'\xe2\x9c'}", {}) == "\udce2\udc9c"
+    data = {"a": [{"x": "\ufffd", "y": 1.0}]}
+    assert run(r"{.a[?(@.x=='\xff')].y}", data) == ""
+    assert run(r"{.a[?(@.x=='\ufffd')].y}", data) == "1"
