@@ -23,6 +23,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import IntEnum
 
+# Where "internal error ... please report it" sends people; equals [project.urls] Issues in
+# pyproject.toml (tests/unit/test_errors.py checks it). A constant, so that printing it costs
+# no importlib.metadata lookup.
+ISSUES_URL = "https://github.com/your-org/avp-py/issues"
+
 
 class ExitCode(IntEnum):
     """Process exit codes; documented in the README and ``avp-py generate --help``."""
@@ -33,6 +38,10 @@ class ExitCode(IntEnum):
     INPUT = 3
     UNRESOLVED = 4
     BACKEND = 5
+    # ``check`` only: the check ran and found at least one error. Not 1, which is an internal
+    # error (a bug), nor any code ``generate`` uses: a CI job tells "the change is wrong" (6)
+    # from "the check could not run" (1, 2, 3, 5) by the code alone.
+    FINDINGS = 6
     INTERRUPTED = 130
 
 

@@ -31,6 +31,7 @@ Exit codes:
   3  input error (unreadable or invalid manifests, malformed placeholders)
   4  placeholders could not be filled (every one is listed)
   5  backend error (credentials, network, throttling, deadline)
+  6  (avp-py check only) the check found at least one error
   130 interrupted
 On any error stdout stays empty."""
 

@@ -21,17 +21,16 @@ if TYPE_CHECKING:
 # This module is imported by every ``avp-py`` run that reaches click (the command group registers
 # it): the check itself and jinja2 are imported only when ``check`` runs.
 
-FINDINGS_EXIT_CODE = 1  # the check ran and found at least one error
-
 FORMATS = ("text", "json", "markdown")
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  no error (warnings allowed unless --strict)
-  1  at least one error (every one is in the report)
+  1  internal error (a bug: please report it)
   2  configuration error (settings, flags, backend choice)
   3  input error (unreadable or invalid manifests)
   5  backend error (credentials, network, throttling, deadline)
+  6  the check ran and found at least one error (every one is in the report)
   130 interrupted
 Values are never fetched when the backend can describe a secret, never printed."""
 
@@ -68,7 +67,7 @@ def check(
     process.configure_logging(verbose)
     report = process.guarded(lambda: _check(path, app, strict, config_path, secret_name))
     click.echo(process.guarded(lambda: render_report(report, output_format)), nl=False)
-    sys.exit(int(ExitCode.OK) if report.passed else FINDINGS_EXIT_CODE)
+    sys.exit(int(ExitCode.OK if report.passed else ExitCode.FINDINGS))
 
 
 def render_report(report: CheckReport, output_format: str) -> str:

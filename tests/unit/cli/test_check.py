@@ -22,11 +22,11 @@ def _run(args: list[str], env: dict[str, str | None], stdin: bytes | None = None
 
 def test_stdin_directory_and_app_from_argocd(tmp_path: Path) -> None:
     stdin = _run(["--format", "json", "-"], file_env(), BROKEN.read_bytes())
-    assert stdin.exit_code == 1
+    assert stdin.exit_code == 6
     assert json.loads(stdin.stdout)["findings"][0]["file"] == "<stdin>"
     env = file_env(AVP_SECRET_NAME_PATTERN="^{app}-", ARGOCD_APP_NAME="orders-api")
     directory = _run(["--format", "json", str(CATALOGUE / "broken")], env)
-    assert directory.exit_code == 1
+    assert directory.exit_code == 6
     report = json.loads(directory.stdout)
     files = {Path(f["file"]).name for f in report["findings"]}
     assert "spc-objectname-typo.yaml" in files and "name-without-app-prefix.yaml" in files
