@@ -10,7 +10,8 @@ Sources and precedence (AVP §2.1, with decision D5):
 
 An Application controls ``ARGOCD_ENV_*``, so it may tune harmless knobs but never choose the
 backend, an endpoint, a credential or a security limit: such a key is an error, unless it
-merely repeats the sidecar's value.
+merely repeats the sidecar's value; a secret setting (:data:`SECRET_KEYS`) is an error even
+then, so that repeating it cannot confirm a guess.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ BACKEND_PREFIXES = ("VAULT", "AWS", "AZURE", "GOOGLE", "SOPS", "OP_CONNECT", "K8
 PER_APP_KEYS = frozenset(
     {"AVP_KV_VERSION", "AVP_MAX_CONCURRENCY", "AVP_TIMEOUT_SECONDS", "AVP_ALLOW_EMPTY"}
 )
+# Secret settings: refused from ARGOCD_ENV_ whatever the value, with one message, so that an
+# Application cannot confirm a guess by repeating the sidecar's value (issue 11, item 8).
+# avp-py's cache key, and AVP's own credentials (an operator migrating from AVP may still set
+# them). A new secret setting is marked by adding it here, or by a name ending in one of
+# SECRET_SUFFIXES, which marks it without being listed.
+SECRET_KEYS = frozenset(
+    {
+        "AVP_CACHE_KEY",
+        # AVP's (pkg/types/constants.go): Vault AppRole, GitHub, IBM, Yandex Cloud credentials
+        "AVP_ROLE_ID",
+        "AVP_SECRET_ID",
+        "AVP_GITHUB_TOKEN",
+        "AVP_IBM_API_KEY",
+        "AVP_YCL_KEY_ID",
+        "AVP_YCL_PRIVATE_KEY",
+    }
+)
+SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_PASSWORD", "_PASSPHRASE", "_SECRET", "_SECRET_ID")
 
 
 class Options(Mapping[str, str]):
@@ -146,6 +165,11 @@ def _only_lowered(per_app: Mapping[str, str], operator: Mapping[str, str]) -> No
             )
 
 
+def is_secret_key(key: str) -> bool:
+    """A credential-like setting (:data:`SECRET_KEYS`, or a name with a secret suffix)."""
+    return key in SECRET_KEYS or (key.startswith("AVP_") and key.endswith(SECRET_SUFFIXES))
+
+
 def _backend_keys(environ: Mapping[str, str]) -> set[str]:
     return {key for key in environ if key.startswith(BACKEND_PREFIXES)}
 
@@ -162,6 +186,11 @@ def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[st
             raise ConfigError(
                 f"{name}: an Application may not set backend credentials or endpoints;"
                 " configure them on the avp-py sidecar"
+            )
+        elif is_secret_key(key):
+            raise ConfigError(
+                f"{name}: an Application may not set {key}, a secret setting of the avp-py"
+                " sidecar; remove it from the Application's plugin env"
             )
         elif key.startswith("AVP_") and operator.get(key, "").strip() != value.strip():
             raise ConfigError(

@@ -7,7 +7,7 @@ import pytest
 from avp_py.backends.cache import CacheSettings
 from avp_py.errors import ConfigError
 from avp_py.settings import load_settings
-from avp_py.settings.load import PER_APP_KEYS
+from avp_py.settings.load import PER_APP_KEYS, SECRET_KEYS, is_secret_key
 
 BASE = {"AVP_TYPE": "file"}
 
@@ -173,3 +173,35 @@ def test_per_app_limits_may_only_be_lowered(
     else:
         with pytest.raises(ConfigError, match=f"may only lower {key}"):
             load_settings(environ)
+
+
+SIDECAR_CACHE_KEY = "the-sidecar-cache-key-of-32-characters-or-more"
+
+
+@pytest.mark.parametrize("key", sorted(SECRET_KEYS) + ["AVP_SOME_NEW_TOKEN", "AVP_X_PASSWORD"])
+def test_secret_settings_are_refused_per_app_whatever_the_value(key: str) -> None:
+    """Issue 11, item 8: repeating the sidecar's value was accepted, a wrong guess refused, so
+    an Application could confirm guesses. The answer is now the same for both."""
+    sidecar = {**BASE, key: SIDECAR_CACHE_KEY}
+    messages = set()
+    for guess in (SIDECAR_CACHE_KEY, "a-wrong-guess", SIDECAR_CACHE_KEY.upper()):
+        with pytest.raises(ConfigError) as raised:
+            load_settings({**sidecar, f"ARGOCD_ENV_{key}": guess})
+        messages.add(str(raised.value))
+        assert guess not in str(raised.value)
+    assert messages == {
+        f"ARGOCD_ENV_{key}: an Application may not set {key}, a secret setting of the avp-py"
+        " sidecar; remove it from the Application's plugin env"
+    }
+    # Not set on the sidecar at all: the same answer, so nothing is learnt about it either.
+    with pytest.raises(ConfigError, match=f"may not set {key}, a secret setting"):
+        load_settings({**BASE, f"ARGOCD_ENV_{key}": "x"})
+
+
+def test_non_secret_sidecar_keys_may_still_be_repeated_per_app() -> None:
+    # AVP users copy AVP_TYPE and the like into plugin.env; repeating them stays harmless.
+    env = {**BASE, "AVP_PATH_VALIDATION": "^kv", "ARGOCD_ENV_AVP_PATH_VALIDATION": "^kv"}
+    assert load_settings({**env, "ARGOCD_ENV_AVP_TYPE": "file"}).backend == "file"
+    with pytest.raises(ConfigError, match="may not change AVP_PATH_VALIDATION"):
+        load_settings({**env, "ARGOCD_ENV_AVP_PATH_VALIDATION": ".*"})
+    assert not is_secret_key("AVP_SECRET_NAME_PATTERN")  # a policy, not a credential
