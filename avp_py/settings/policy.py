@@ -14,16 +14,20 @@ an Application cannot forge.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from avp_py.errors import ConfigError
 from avp_py.model import AppContext, SecretRef
+from avp_py.settings import overlap
+
+log = logging.getLogger(__name__)
 
 # Perl constructs RE2 rejects: look-ahead/behind, back-references, named back-references.
 _PERL_ONLY = re.compile(r"\(\?<?[=!]|\\[1-9]|\(\?P=|\\g<|\(\?>|[*+?}][+]")
-_FIELDS = ("app", "project", "namespace")
+_FIELDS = overlap.FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,11 @@ def load_policy(values: Mapping[str, str], app: AppContext) -> TenantPolicy:
         return TenantPolicy(vaults)
     fields = {"app": app.name, "project": app.project, "namespace": app.namespace}
     expanded = _expand(source, fields)
-    return TenantPolicy(vaults, _compile_re2(expanded, f"AVP_SECRET_NAME_PATTERN {source}"), source)
+    compiled = _compile_re2(expanded, f"AVP_SECRET_NAME_PATTERN {source}")
+    collision = overlap.warning(source)
+    if collision:
+        log.warning("%s", collision)
+    return TenantPolicy(vaults, compiled, source)
 
 
 def _expand(source: str, fields: Mapping[str, str]) -> str:

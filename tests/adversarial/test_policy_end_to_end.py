@@ -26,8 +26,10 @@ pytestmark = pytest.mark.keyvault
 
 AVP = str(Path(sys.executable).parent / "avp-py")
 
-# The sidecar's policy in most tests: team-a's vaults, secrets prefixed with the app's name.
-POLICY = {"AVP_ALLOWED_VAULTS": "kv-team-*", "AVP_SECRET_NAME_PATTERN": "^{app}-"}
+# The sidecar's policy in most tests: team-a's vaults, secrets named `{app}-WORD` (a pattern
+# that cannot let one app read another's: docs/security.md, issue 11 item 7).
+SAFE = "^{app}-[A-Za-z0-9]+$"
+POLICY = {"AVP_ALLOWED_VAULTS": "kv-team-*", "AVP_SECRET_NAME_PATTERN": SAFE}
 APP = {
     "ARGOCD_APP_NAME": "web",
     "ARGOCD_APP_PROJECT_NAME": "team-a",
@@ -183,7 +185,7 @@ def test_name_pattern_uses_the_application_name(avp: Runner, kv: KeyVaultServer)
     refused(run)
     assert run.details == [
         "<stdin> (document 1, line 1) Secret/s stringData.theirs: secret name api-db does not"
-        " match AVP_SECRET_NAME_PATTERN ^{app}- (placeholder path:kv-team-a#api-db)"
+        f" match AVP_SECRET_NAME_PATTERN {SAFE} (placeholder path:kv-team-a#api-db)"
     ]
     untouched(kv)
 
@@ -193,16 +195,24 @@ def test_name_pattern_uses_the_application_name(avp: Runner, kv: KeyVaultServer)
 
 
 def test_name_pattern_with_project_and_namespace(avp: Runner, kv: KeyVaultServer) -> None:
-    policy = {"AVP_SECRET_NAME_PATTERN": "^{project}-{namespace}-"}
+    # Two fields side by side can collide (project p + namespace a-x, project p-a + namespace
+    # x): the sidecar warns on every run, and still enforces the pattern (issue 11, item 7).
+    pattern = "^{project}-{namespace}-[A-Za-z0-9]+$"
+    warning = f"avp-py: AVP_SECRET_NAME_PATTERN {pattern} lets one Application read another's"
+    policy = {"AVP_SECRET_NAME_PATTERN": pattern}
     run = avp(secret(a="<path:kv-team-a#team-a-prod-token>"), {**policy, **APP})
     assert run.code == 0, run.stderr
     assert "a: project-namespace-value" in run.stdout
+    assert run.stderr.startswith(warning) and run.stderr.count("\n") == 1, run.stderr
 
     kv.reset_counters()
     other = {**APP, "ARGOCD_APP_NAMESPACE": "staging"}
     run = avp(secret(a="<path:kv-team-a#team-a-prod-token>"), {**policy, **other})
-    refused(run)
-    assert "does not match AVP_SECRET_NAME_PATTERN ^{project}-{namespace}-" in run.stderr
+    assert run.code == 3, run.stderr
+    warned, error, *_ = run.stderr.splitlines()
+    assert warned.startswith(warning)
+    assert error.startswith("Error: ") and "nothing was fetched" in error
+    assert f"does not match AVP_SECRET_NAME_PATTERN {pattern}" in run.stderr
     untouched(kv)
 
 
@@ -277,5 +287,5 @@ def test_application_cannot_forge_its_identity(avp: Runner, kv: KeyVaultServer) 
     }
     run = avp(secret(a="<path:kv-team-a#api-db>"), {**POLICY, **APP, **forged})
     refused(run)
-    assert "secret name api-db does not match AVP_SECRET_NAME_PATTERN ^{app}-" in run.stderr
+    assert f"secret name api-db does not match AVP_SECRET_NAME_PATTERN {SAFE}" in run.stderr
     untouched(kv)

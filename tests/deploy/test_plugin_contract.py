@@ -210,14 +210,14 @@ def assert_rendered_example(stdout: str, stderr: str) -> None:
     values = secret_values()
     secret = next(doc for doc in docs if doc["kind"] == "Secret")
     config = yaml.safe_load(secret["stringData"]["config.yaml"])
-    assert config["oauth"]["client_secret"] == values["vouch-proxy-oauth-client-secret"]
-    assert config["vouch"]["jwt"]["secret"] == values["vouch-proxy-jwt-secret"]
+    assert config["oauth"]["client_secret"] == values["vouch-proxy-oauthClientSecret"]
+    assert config["vouch"]["jwt"]["secret"] == values["vouch-proxy-jwtSecret"]
 
     deployment = next(doc for doc in docs if doc["kind"] == "Deployment")
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     for key, secret_name in [
-        ("checksum/oauth-client-secret", "vouch-proxy-oauth-client-secret"),
-        ("checksum/jwt-secret", "vouch-proxy-jwt-secret"),
+        ("checksum/oauth-client-secret", "vouch-proxy-oauthClientSecret"),
+        ("checksum/jwt-secret", "vouch-proxy-jwtSecret"),
     ]:
         expected = hashlib.sha256(values[secret_name].encode()).hexdigest()
         assert annotations[key] == expected, key
@@ -576,7 +576,7 @@ def test_plain_plugin_fails_closed_on_a_missing_secret(sidecar: Sidecar, tmp_pat
     partial = tmp_path / "partial-secrets.yaml"
     partial.write_text(
         yaml.safe_dump(
-            {"kv-platform-prod": {"vouch-proxy-jwt-secret": values["vouch-proxy-jwt-secret"]}}
+            {"kv-platform-prod": {"vouch-proxy-jwtSecret": values["vouch-proxy-jwtSecret"]}}
         ),
         encoding="utf-8",
     )
@@ -586,5 +586,5 @@ def test_plain_plugin_fails_closed_on_a_missing_secret(sidecar: Sidecar, tmp_pat
     assert result.returncode != 0
     assert result.stdout == ""
     assert "Error:" in result.stderr
-    assert "vouch-proxy-oauth-client-secret" in result.stderr
-    assert values["vouch-proxy-jwt-secret"] not in result.stderr
+    assert "vouch-proxy-oauthClientSecret" in result.stderr
+    assert values["vouch-proxy-jwtSecret"] not in result.stderr

@@ -38,7 +38,7 @@ def test_rendered_example_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:
         "--app",
         "vouch-proxy",
         "examples/vouch-proxy/rendered.yaml",
-        AVP_SECRET_NAME_PATTERN="^{app}-",
+        AVP_SECRET_NAME_PATTERN="^{app}-[A-Za-z0-9]+$",
         AVP_ALLOWED_VAULTS="kv-platform-*",
     )
     assert strict.exit_code == 0, strict.output
@@ -53,7 +53,7 @@ def test_secretproviderclass_example_is_clean_once_its_secrets_exist(
     # The example's objects are orders-api-*, which examples/vouch-proxy/secrets.yaml lacks.
     data = yaml.safe_load((EXAMPLE / "secrets.yaml").read_text())
     data["kv-platform-prod"].update(
-        {"orders-api-db-password": "SENTINEL-db", "orders-api-payment-api-key": "SENTINEL-key"}
+        {"orders-api-dbPassword": "SENTINEL-db", "orders-api-paymentApiKey": "SENTINEL-key"}
     )
     secrets = tmp_path / "secrets.yaml"
     secrets.write_text(yaml.safe_dump(data))
@@ -65,7 +65,7 @@ def test_secretproviderclass_example_is_clean_once_its_secrets_exist(
         "orders-api",
         "examples/vouch-proxy/secretproviderclass.yaml",
     ]
-    env = file_env(secrets, AVP_SECRET_NAME_PATTERN="^{app}-")
+    env = file_env(secrets, AVP_SECRET_NAME_PATTERN="^{app}-[A-Za-z0-9]+$")
     result = CliRunner().invoke(cli, args, env=env)
     assert result.exit_code == 0, result.output
     assert "SENTINEL" not in result.stdout

@@ -24,7 +24,7 @@ def test_stdin_directory_and_app_from_argocd(tmp_path: Path) -> None:
     stdin = _run(["--format", "json", "-"], file_env(), BROKEN.read_bytes())
     assert stdin.exit_code == 6
     assert json.loads(stdin.stdout)["findings"][0]["file"] == "<stdin>"
-    env = file_env(AVP_SECRET_NAME_PATTERN="^{app}-", ARGOCD_APP_NAME="orders-api")
+    env = file_env(AVP_SECRET_NAME_PATTERN="^{app}-[A-Za-z0-9]+$", ARGOCD_APP_NAME="orders-api")
     directory = _run(["--format", "json", str(CATALOGUE / "broken")], env)
     assert directory.exit_code == 6
     report = json.loads(directory.stdout)
@@ -39,7 +39,10 @@ def test_stdin_directory_and_app_from_argocd(tmp_path: Path) -> None:
     ("env", "fragment"),
     [
         ({}, "Must provide a supported Vault Type"),
-        ({"AVP_TYPE": "file", "AVP_SECRET_NAME_PATTERN": "^{app}-"}, "pass --app NAME"),
+        (
+            {"AVP_TYPE": "file", "AVP_SECRET_NAME_PATTERN": "^{app}-[A-Za-z0-9]+$"},
+            "pass --app NAME",
+        ),
         ({"AVP_TYPE": "file", "AVP_FILE_PATH": "/nonexistent/secrets.yaml"}, "AVP_FILE_PATH"),
     ],
     ids=["no-backend", "app-needed", "file-missing"],

@@ -69,3 +69,53 @@ def test_rules_check_path_then_policy() -> None:
     assert "AVP_PATH_VALIDATION" in str(rules.ref_problem(SecretRef("other", "x")))
     assert "AVP_ALLOWED_VAULTS" in str(rules.ref_problem(SecretRef("kv-b", "x")))
     assert rules.ref_problem(SecretRef("kv-a", "x")) is None
+
+
+# ---------------------------------------------------------------- issue 11, item 7
+
+
+def _allowed(pattern: str, app: str, name: str) -> bool:
+    policy = load_policy({"AVP_SECRET_NAME_PATTERN": pattern}, AppContext(name=app))
+    return policy.problem(SecretRef("kv", name)) is None
+
+
+def test_the_prefix_pattern_collides_and_the_one_word_suffix_does_not() -> None:
+    # ^{app}-: app vouch may read vouch-proxy-key, which app vouch-proxy owns.
+    assert _allowed("^{app}-", "vouch", "vouch-proxy-key")
+    safe = "^{app}-[A-Za-z0-9]+$"
+    assert _allowed(safe, "vouch-proxy", "vouch-proxy-key")
+    assert _allowed(safe, "vouch-proxy", "vouch-proxy-oauthClientSecret")
+    assert not _allowed(safe, "vouch", "vouch-proxy-key")
+    assert _allowed(safe, "vouch", "vouch-key")
+    # Each name has one owner: the name without its last -word.
+    owners = {"vouch", "vouch-proxy", "vouch-proxy-key"}
+    for name in ("vouch-proxy", "vouch-proxy-key", "vouch-proxy-key-2"):
+        assert [app for app in owners if _allowed(safe, app, name)] == [name.rsplit("-", 1)[0]]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "warned"),
+    [
+        ("^{app}-", True),
+        ("{app}-[A-Za-z0-9]+$", True),  # no start anchor: x-vouch-key
+        ("^{app}-.*$", True),
+        ("^{app}", True),
+        ("^{namespace}-[A-Za-z0-9-]+$", True),
+        ("^{project}-{app}-[A-Za-z0-9]+$", True),  # p + a-x and p-a + x
+        ("^{app}-[A-Za-z0-9]+$", False),
+        ("^{namespace}-[A-Za-z0-9]+$", False),
+        ("^{app}$", False),
+        ("^shared-[a-z]+$", False),  # no placeholder: nothing to collide
+    ],
+)
+def test_a_pattern_that_can_collide_is_a_warning_not_a_refusal(
+    pattern: str, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = AppContext(name="web", namespace="team", project="platform")
+    policy = load_policy({"AVP_SECRET_NAME_PATTERN": pattern}, app)
+    assert policy.secret_name_pattern is not None  # never refused
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert bool(warnings) is warned, warnings
+    if warned:
+        assert warnings[0].startswith(f"AVP_SECRET_NAME_PATTERN {pattern} lets one Application")
+        assert "e.g. ^{app}-[A-Za-z0-9]+$" in warnings[0]
