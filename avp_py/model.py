@@ -31,18 +31,24 @@ class SecretValue:
     """A value returned by a backend. Its ``repr`` and ``str`` never show the value.
 
     ``version`` is the concrete version the backend served, when it knows one (Key Vault
-    does); it is not secret and feeds the rollout checksum and the cache.
+    does); it is not secret and feeds the rollout checksum and the cache. ``content_type`` is
+    the secret's content type when the backend has one (Key Vault's ``contentType``:
+    ``application/x-pkcs12`` for a certificate's secret); not secret either, it tells the
+    certificate modifiers how to read the value.
     """
 
     _value: object = field(repr=False)
     version: str | None = None
+    content_type: str | None = None
 
     def reveal(self) -> object:
         """Return the plaintext. Only substitution and the cache call this."""
         return self._value
 
     def __repr__(self) -> str:
-        return f"SecretValue(<redacted>, version={self.version!r})"
+        return (
+            f"SecretValue(<redacted>, version={self.version!r}, content_type={self.content_type!r})"
+        )
 
     __str__ = __repr__
 

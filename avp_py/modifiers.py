@@ -3,6 +3,9 @@
 Every modifier takes its string arguments and the current value and returns the new value,
 or raises :class:`ModifierError` with AVP's text (avp-behaviour.md §3.9). Messages never
 contain the value: where Go's JSON errors quote a character of the input, ours give a position.
+
+avp-py adds ``certificate``, ``privateKey`` and ``caChain`` (issue 15): they turn a Key Vault
+certificate's secret into PEM, reading the content type the backend served with the value.
 """
 
 from __future__ import annotations
@@ -199,18 +202,31 @@ MODIFIERS: Mapping[str, Modifier] = MappingProxyType(
     }
 )
 
+# Modifiers that read a certificate-backed secret as the backend served it, with its content
+# type (issue 15, avp_py.certificates): only as the first modifier of a placeholder.
+CERTIFICATE_MODIFIERS = frozenset({"certificate", "privateKey", "caChain"})
+NAMES = frozenset({*MODIFIERS, *CERTIFICATE_MODIFIERS})
+
 # Arity, checked at plan time so that a typo costs no backend request.
 _ARITY: Mapping[str, tuple[int, int]] = MappingProxyType(
     {"jsonPath": (1, 1 << 30), "indent": (1, 1)}
 )
 
 
-def check_call(name: str, args: tuple[str, ...]) -> str | None:
-    """The AVP error text for a call that can never succeed, or None."""
+def check_call(name: str, args: tuple[str, ...], first: bool = True) -> str | None:
+    """The AVP error text for a call that can never succeed, or None.
+
+    ``first``: the call is the placeholder's first modifier (it sees the secret as served).
+    """
     if not name:
         return "empty modifier statement"
-    if name not in MODIFIERS:
+    if name not in NAMES:
         return f"invalid modifier: {name}"
+    if name in CERTIFICATE_MODIFIERS and not first:
+        return (
+            f"{name}: must be the first modifier (it reads the certificate secret as Key Vault"
+            " serves it)"
+        )
     low, high = _ARITY.get(name, (0, 0))
     if not low <= len(args) <= high:
         return f"{name}: invalid parameters"
@@ -224,6 +240,16 @@ def check_call(name: str, args: tuple[str, ...]) -> str | None:
     return None
 
 
+def _certificate(
+    name: str, args: tuple[str, ...], value: object, content_type: str | None
+) -> object:
+    _no_params(args)
+    text = _require_string(value)
+    from avp_py import certificates  # imported on first use: cryptography costs start-up time
+
+    return certificates.convert(name, text, content_type)
+
+
 def _validate_json_path(template: str) -> None:
     from avp_py import jsonpath
 
@@ -233,9 +259,16 @@ def _validate_json_path(template: str) -> None:
         raise ModifierError(str(exc)) from exc
 
 
-def apply(name: str, args: tuple[str, ...], value: object) -> object:
-    """Run one modifier; raises ModifierError with ``name: reason``."""
+def apply(
+    name: str, args: tuple[str, ...], value: object, content_type: str | None = None
+) -> object:
+    """Run one modifier; raises ModifierError with ``name: reason``.
+
+    ``content_type`` is the served secret's (certificate modifiers read it), or None.
+    """
     try:
+        if name in CERTIFICATE_MODIFIERS:
+            return _certificate(name, args, value, content_type)
         return MODIFIERS[name](args, value)
     except ModifierError as exc:
         raise ModifierError(f"{name}: {exc}") from exc

@@ -136,8 +136,8 @@ def _ref_for(placeholder: grammar.Placeholder, directives: Directives) -> Secret
 def _slot_problems(slot: Slot, rules: ReferenceRules, check_generic: bool) -> Iterator[str]:
     for planned in slot.placeholders:
         placeholder = planned.placeholder
-        for call in placeholder.modifiers:
-            problem = modifiers.check_call(call.name, call.args)
+        for index, call in enumerate(placeholder.modifiers):
+            problem = modifiers.check_call(call.name, call.args, first=index == 0)
             if problem:
                 yield f"{problem} for placeholder {placeholder.keyspec}"
         ref = planned.ref

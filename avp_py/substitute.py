@@ -112,9 +112,11 @@ def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:
             missing=True,
         )
     value = outcome.reveal()
+    content_type = outcome.content_type  # what the backend served; only the first call sees it
     for call in placeholder.modifiers:
         try:
-            value = modifiers.apply(call.name, call.args, value)
+            value = modifiers.apply(call.name, call.args, value, content_type)
+            content_type = None
         except ModifierError as exc:
             raise _Failed(f"{exc} for placeholder {placeholder.keyspec}", missing=False) from None
     return normalize(value)

@@ -7,6 +7,11 @@ application's): ``AVP_FILE_PATH`` cannot be set per application.
 
 The file has no notion of a concrete version for the latest entry, nor of a disabled secret:
 ``fetch`` and ``describe`` report the version only when the reference pins one.
+
+Content types (what Key Vault keeps next to a value; the certificate modifiers read it) are
+declared under the reserved top-level key ``"#contentTypes"``, in the same shape:
+``"#contentTypes": {PATH: {KEY: TYPE}}``, or ``"PATH#VERSION"`` for one version (else the
+PATH entry applies to every version). No placeholder can name that key: a path is never empty.
 """
 
 from __future__ import annotations
@@ -20,14 +25,21 @@ from avp_py.model import SecretRef, SecretValue, YamlNode
 
 DEFAULT_PATH = "secrets.yaml"
 MAX_FILE_BYTES = 64 << 20
+CONTENT_TYPES = "#contentTypes"
 
 
 class FileBackend:
     """Serves values from one parsed secrets file."""
 
-    def __init__(self, data: Mapping[str, YamlNode], stats: BackendStats) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, YamlNode],
+        stats: BackendStats,
+        content_types: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         self._data = data
         self._stats = stats
+        self._content_types = content_types or {}
 
     def fetch(self, ref: SecretRef) -> SecretValue:
         """The value of ``ref``; a missing path, key or version is SecretNotFoundError."""
@@ -39,7 +51,15 @@ class FileBackend:
         value = entry.get(ref.key)
         if value is None:
             raise SecretNotFoundError(ref.describe(), "not found")
-        return SecretValue(value, ref.version or None)
+        return SecretValue(value, ref.version or None, self._content_type(ref))
+
+    def _content_type(self, ref: SecretRef) -> str | None:
+        names = [f"{ref.path}#{ref.version}", ref.path] if ref.version else [ref.path]
+        for name in names:
+            declared = self._content_types.get(name, {}).get(ref.key)
+            if declared is not None:
+                return declared
+        return None
 
     def describe(self, ref: SecretRef) -> SecretState:
         """Whether ``fetch(ref)`` would find a value (MetadataBackend); never disabled."""
@@ -85,4 +105,20 @@ def create(context: BackendContext) -> FileBackend:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"the secrets file {path} must be a mapping of PATH: {{KEY: VALUE}}")
-    return FileBackend(data, context.stats)
+    content_types = _content_types(data.pop(CONTENT_TYPES, None), path)
+    return FileBackend(data, context.stats, content_types)
+
+
+def _content_types(section: YamlNode, path: str) -> dict[str, dict[str, str]]:
+    """The ``"#contentTypes"`` section: ``{PATH: {KEY: TYPE}}`` with string types."""
+    if section is None:
+        return {}
+    shape = f'"{CONTENT_TYPES}" in the secrets file {path} must be a mapping of PATH: {{KEY: TYPE}}'
+    if not isinstance(section, dict):
+        raise ConfigError(shape)
+    result: dict[str, dict[str, str]] = {}
+    for entry, types in section.items():
+        if not isinstance(types, dict) or not all(isinstance(t, str) for t in types.values()):
+            raise ConfigError(f"{shape} (at {entry})")
+        result[entry] = {str(key): str(kind) for key, kind in types.items()}
+    return result

@@ -44,6 +44,7 @@ from click.testing import CliRunner
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.base import BackendContext, BackendStats
 from avp_py.backends.cache import CacheSettings
+from avp_py.backends.file import CONTENT_TYPES
 from avp_py.cli.app import cli
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
@@ -58,6 +59,7 @@ from avp_py.stream import Chunk
 from avp_py.substitute import substitute
 from tests.isolation import clean_environment, is_inherited_setting
 from tests.kvserver import KeyVaultServer
+from tests.kvserver.certificates import PEM_FILE, PKCS12, shared_chain
 
 CASES = Path(__file__).parents[1] / "conformance" / "cases"
 AVP = str(Path(sys.executable).parent / "avp-py")
@@ -283,7 +285,11 @@ def run_case(case: Path, tmp: Path, capture: Capture) -> CaseResult:
         if (case / "secrets.yaml").is_file()
         else CASES / "shared-secrets.yaml"
     )
-    data = sentinelize(yaml.safe_load(source.read_text()), sentinels)
+    original = yaml.safe_load(source.read_text())
+    content_types = original.pop(CONTENT_TYPES, None)  # metadata, not values: kept as is
+    data = sentinelize(original, sentinels)
+    if content_types is not None:
+        data[CONTENT_TYPES] = content_types
     (work / "secrets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
     env: dict[str, str | None] = {"AVP_TYPE": "file", "AVP_FILE_PATH": str(work / "secrets.yaml")}
     env.update({str(k): None if v is None else str(v) for k, v in (spec.get("env") or {}).items()})
@@ -443,6 +449,81 @@ def test_failing_modifiers_and_kinds_never_quote_a_value(capture: Capture, tmp_p
             assert sentinels.leaks(where) == [], where
 
 
+def key_material(*values: str) -> list[str]:
+    """Real key material as sentinel: every 16-character piece of each value (a PEM bundle,
+    a PFX), and of the base64 text inside each PEM block."""
+    texts = [*values, *("".join(v.split("-----")[2::4]).replace("\n", "") for v in values)]
+    return [text[i : i + 16] for text in texts for i in range(0, len(text) - 15, 8)]
+
+
+CERTIFICATES = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: tls
+  annotations:
+    avp.kubernetes.io/path: kv
+type: kubernetes.io/tls
+data:
+  tls.crt: <pfx | certificate | base64encode>
+  tls.key: <pfx | privateKey | base64encode>
+stringData:
+  ca.crt: <pem | caChain>
+  key: <pem | privateKey>
+{failing}"""
+CERTIFICATE_FAILURES = """\
+  password: <pfx-password | privateKey>
+  wrong-type: <pem-as-pfx | certificate>
+  no-type: <untyped | privateKey>
+  also-fine: <pem | certificate>
+  into-a-map: <pem | privateKey | jsonParse>
+"""
+
+
+def test_certificate_key_material_never_leaks(capture: Capture, tmp_path: Path) -> None:
+    """A real key's PEM body (issue 15): in no stderr line, log record, exception or cache
+    file; only in stdout of a successful run."""
+    chain = shared_chain("leak.example.test", rsa_leaf=True)
+    pfx, protected, pem = chain.pfx(), chain.pfx(b"pw"), chain.pem_bundle()
+    sentinels = Sentinels()
+    sentinels.stored.extend(key_material(pfx, protected, pem))
+    data = {
+        "kv": {
+            "pfx": pfx,
+            "pem": pem,
+            "pfx-password": protected,
+            "pem-as-pfx": pem,
+            "untyped": pfx,
+        },
+        CONTENT_TYPES: {
+            "kv": {"pfx": PKCS12, "pem": PEM_FILE, "pfx-password": PKCS12, "pem-as-pfx": PKCS12}
+        },
+    }
+    (tmp_path / "secrets.yaml").write_text(yaml.safe_dump(data))
+    env = {
+        "AVP_TYPE": "file",
+        "AVP_FILE_PATH": str(tmp_path / "secrets.yaml"),
+        "AVP_CACHE_DIR": str(tmp_path / "cache"),
+        "AVP_CACHE_KEY": CACHE_KEY,
+    }
+    runs = [
+        (CERTIFICATES.format(failing=""), 0),
+        (CERTIFICATES.format(failing=CERTIFICATE_FAILURES), 4),
+    ]
+    for manifest, code in runs:
+        for flag in ("--verbose", "--verbose-sensitive-output"):
+            outcome = invoke(capture, ["generate", "-", flag], env, tmp_path, manifest.encode())
+            assert outcome.code == code, outcome.stderr
+            for where in (outcome.stderr, outcome.exception_text, outcome.log_text):
+                assert sentinels.leaks(where) == [], where
+            if code:
+                assert outcome.stdout == "" and outcome.stderr.count("for placeholder") == 4
+            else:
+                assert "tls.key: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS" in outcome.stdout
+    assert sentinels.leaks(cache_files_text(tmp_path / "cache")) == []
+    assert len(cache_files_text(tmp_path / "cache")) > 1000  # the values were cached
+
+
 # ------------------------------------------------------------------------------ Azure
 
 
@@ -473,6 +554,11 @@ def azure() -> Iterator[Azure]:
         kv.set_secret("kv-leak", "text", sentinels.new() + " {not json")
         kv.set_secret("kv-denied", "plain", sentinels.new())
         kv.deny("kv-denied")
+        chain = shared_chain("leak.example.test", rsa_leaf=True)
+        pfx, protected = chain.pfx(), chain.pfx(b"pw")  # each call salts anew: made once
+        kv.import_certificate("kv-leak", "cert", pfx, PKCS12)
+        kv.import_certificate("kv-leak", "cert-password", protected, PKCS12)
+        sentinels.stored.extend(key_material(pfx, protected, chain.key_pem))
         sentinels.stored.extend(kv.get_secret("kv-leak", n).value for n in ("json", "text"))
         env: dict[str, str | None] = dict(kv.client_env("secret", client_id=client_id))
         env.update(
@@ -505,6 +591,26 @@ stringData:
   not-a-map: <path:kv-leak#json | jsonPath {.user.name}>
 """
 DENIED = "kind: Secret\nmetadata:\n  name: s\nstringData:\n  a: <path:kv-denied#plain>\n"
+AZURE_CERTIFICATE = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: tls
+type: kubernetes.io/tls
+data:
+  tls.crt: <path:kv-leak#cert | certificate | base64encode>
+  tls.key: <path:kv-leak#cert | privateKey | base64encode>
+"""
+AZURE_CERTIFICATE_FAILURES = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: tls
+stringData:
+  tls.key: <path:kv-leak#cert | privateKey>
+  password: <path:kv-leak#cert-password | privateKey>
+  no-type: <path:kv-leak#plain | certificate>
+"""
 
 
 WRONG = "wrong"  # replaced by a fresh sentinel: a client secret the server never issued
@@ -519,6 +625,14 @@ AZURE_SCENARIOS = [
         "Error: could not get a token to read secret",
     ),
     ("access-denied", DENIED, {}, 5, "access denied to secret plain in vault kv-denied"),
+    ("certificate", AZURE_CERTIFICATE, {}, 0, "0 backend requests, 1 cache hits"),
+    (
+        "certificate-failures",
+        AZURE_CERTIFICATE_FAILURES,
+        {},
+        4,
+        "privateKey: the PKCS#12 (PFX) file cannot be opened without a password",
+    ),
 ]
 
 
@@ -553,13 +667,15 @@ def test_azure_runs_leak_nothing(
             assert azure.forbidden_text(where) == [], where
         if code:
             assert outcome.stdout == ""
+        elif scenario == "certificate":
+            assert "tls.key: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS" in outcome.stdout  # the key did flow
         else:
             assert "S3NT" in outcome.stdout  # the values did flow
         stderr = outcome.stderr
     assert says in stderr  # the second run: from the cache, or the same failure again
     cache = cache_files_text(tmp_path / "cache")
     assert azure.forbidden_text(cache) == []
-    if scenario == "success":
+    if scenario in ("success", "certificate"):
         assert azure.kv.tokens(), "the run must have obtained a token"
         assert len(cache) > 1000, "the values must have been cached (encrypted)"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -184,8 +185,43 @@ def test_modifiers_raise_only_modifier_errors_that_never_quote_the_value(
 def test_checking_any_modifier_call_never_raises(name: str, args: tuple[str, ...]) -> None:
     problem = modifiers.check_call(name, args)
     assert problem is None or isinstance(problem, str)
-    if name not in modifiers.MODIFIERS:
+    if name not in modifiers.NAMES:
         assert problem is not None
+
+
+pem_pieces = st.sampled_from(
+    [
+        "-----BEGIN CERTIFICATE-----\n",
+        "-----END CERTIFICATE-----\n",
+        "-----BEGIN PRIVATE KEY-----\n",
+        "-----END PRIVATE KEY-----\n",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\n",
+        "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n",
+        SENTINEL,
+    ]
+)
+certificate_values = (
+    st.lists(pem_pieces | st.text(max_size=8), max_size=8).map("".join)
+    | st.binary(max_size=200).map(lambda data: base64.b64encode(b"\x30\x82" + data).decode())
+    | secret_values
+)
+
+
+@pytest.mark.parametrize("name", sorted(modifiers.CERTIFICATE_MODIFIERS))
+@FUZZ
+@given(
+    value=certificate_values,
+    content_type=st.sampled_from(["application/x-pkcs12", "application/x-pem-file", None, "x"]),
+)
+def test_certificate_modifiers_raise_only_modifier_errors(
+    name: str, value: Any, content_type: str | None
+) -> None:
+    """Any value, any content type: a ModifierError that quotes nothing of the value."""
+    try:
+        modifiers.apply(name, (), value, content_type)
+    except ModifierError as exc:
+        shown = "".join(traceback.format_exception(exc))
+        assert SENTINEL not in shown and "MIIBIjANBgkqhkiG" not in shown, shown
 
 
 @FUZZ

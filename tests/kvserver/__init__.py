@@ -48,7 +48,9 @@ API (all thread-safe):
   ``client_secret``; ``federated_token_file(client_id=None) -> str``,
   ``add_client_secret(client_id, secret)``, ``client_env(credential, *, client_id=None)``.
 * Data: ``add_vault(vault)``, ``set_secret(vault, name, value, *, enabled=True,
-  content_type=None, tags=None, managed=False) -> str``, ``set_enabled(vault, name, enabled, *,
+  content_type=None, tags=None, managed=False) -> str``, ``import_certificate(vault, name,
+  value, content_type, *, enabled=True) -> str`` (test chains: ``tests.kvserver.certificates``),
+  ``set_enabled(vault, name, enabled, *,
   version=None)``, ``get_secret(vault, name, version=None) -> SecretVersion``,
   ``versions(vault, name) -> list[str]``, ``delete_secret(vault, name)``,
   ``deny(vault, *, client_id=None, permissions=None)``, ``allow_all(vault)``.

@@ -210,6 +210,16 @@ class KeyVaultServer:
         )
         return version.version
 
+    def import_certificate(
+        self, vault: str, name: str, value: str, content_type: str, *, enabled: bool = True
+    ) -> str:
+        """A certificate's secret, as Key Vault keeps one: ``managed``, with its content type
+        (``application/x-pkcs12``: base64 PFX; ``application/x-pem-file``: the PEM bundle).
+        Returns the version id (see tests/kvserver/certificates.py for test chains)."""
+        return self.set_secret(
+            vault, name, value, enabled=enabled, content_type=content_type, managed=True
+        )
+
     def set_enabled(
         self, vault: str, name: str, enabled: bool, *, version: str | None = None
     ) -> None:

@@ -50,4 +50,5 @@ def get_secret(
         translate(exc, ref, options)
     if secret.value is None:
         raise SecretNotFoundError(ref.describe(), "has no value")
-    return SecretValue(secret.value, secret.properties.version)
+    properties = secret.properties
+    return SecretValue(secret.value, properties.version, properties.content_type)

@@ -10,6 +10,8 @@ from avp_py.backends.cache import CacheSettings
 from avp_py.backends.cache.store import EncryptedStore
 from avp_py.model import SecretRef, SecretValue
 
+_FORMAT = "v2"  # {"v": value, "version": ..., "ct": content type}
+
 
 class CachingBackend:
     """Serves from the encrypted store when it can, from ``inner`` otherwise."""
@@ -41,7 +43,9 @@ class CachingBackend:
             self._stats.add("cache_hits")
             return cached
         value = self._inner.fetch(ref)
-        payload = json.dumps({"v": value.reveal(), "version": value.version})
+        payload = json.dumps(
+            {"v": value.reveal(), "version": value.version, "ct": value.content_type}
+        )
         self._store.put(name, payload.encode("utf-8", "surrogateescape"))
         return value
 
@@ -56,14 +60,15 @@ class CachingBackend:
             return None
         try:
             data = json.loads(entry.payload.decode("utf-8", "surrogateescape"))
-            return SecretValue(data["v"], data.get("version"))
+            return SecretValue(data["v"], data.get("version"), data.get("ct"))
         except (ValueError, KeyError, TypeError):
             return None
 
     def _name(self, ref: SecretRef) -> str:
         # The backend's identity is part of the name: the same path in another backend (or
-        # a file backend's other file) is another secret.
-        return json.dumps([self._namespace, ref.path, ref.key, ref.version])
+        # a file backend's other file) is another secret. The entry format is too: entries
+        # stored before the content type was kept (issue 15) are never read back.
+        return json.dumps([_FORMAT, self._namespace, ref.path, ref.key, ref.version])
 
     def close(self) -> None:
         """Close the store and the wrapped backend."""

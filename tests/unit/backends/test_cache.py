@@ -367,3 +367,34 @@ def test_a_locked_database_costs_a_share_of_the_time_left_then_is_bypassed(
         holder.close()
     assert inner.calls == 3
     assert "locked" in caplog.text
+
+
+class TypedBackend(CountingBackend):
+    def fetch(self, ref: SecretRef) -> SecretValue:
+        self.calls += 1
+        return SecretValue(SENTINEL, "v9", "application/x-pkcs12")
+
+
+def test_the_content_type_is_kept(tmp_path: Path) -> None:
+    """The certificate modifiers read it (issue 15): a cached value must keep it."""
+    for expected_calls in (1, 0):
+        inner = TypedBackend()
+        settings = CacheSettings(str(tmp_path / "c"), KEY, 60, 100)
+        backend = wrap(inner, settings, "ns", BackendStats(), _deadline())
+        value = backend.fetch(PINNED)
+        assert (value.version, value.content_type) == ("v9", "application/x-pkcs12")
+        assert inner.calls == expected_calls
+        backend.close()
+
+
+def test_entries_of_the_format_without_content_types_are_not_read(tmp_path: Path) -> None:
+    """Before issue 15 an entry's name had no format tag and its payload no content type: a
+    pinned entry would serve a certificate without its content type until it expired."""
+    store = EncryptedStore(str(tmp_path / "c"), KEY, 100, _deadline())
+    old_name = json.dumps(["ns", PINNED.path, PINNED.key, PINNED.version])
+    store.put(old_name, json.dumps({"v": SENTINEL, "version": "v9"}).encode())
+    store.close()
+    backend, inner, stats = _cached(tmp_path)
+    assert backend.fetch(PINNED).content_type is None  # CountingBackend serves none
+    assert (inner.calls, stats.get("cache_hits")) == (1, 0)
+    backend.close()
