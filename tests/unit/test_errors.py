@@ -17,7 +17,7 @@ def test_the_issue_tracker_is_the_one_in_the_package_metadata() -> None:
     import tomllib
 
     urls = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["urls"]
-    assert ISSUES_URL == urls["Issues"]
+    assert urls["Issues"] == ISSUES_URL
     assert ISSUES_URL.startswith(urls["Homepage"] + "/")
 
 
