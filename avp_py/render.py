@@ -6,9 +6,7 @@ of every document are collected and raised together, so one run reports everythi
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
@@ -23,7 +21,7 @@ from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersEr
 from avp_py.model import Deadline, Outcome, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, plan_document
 from avp_py.resolver import Resolver
-from avp_py.settings.load import BACKEND_PREFIXES, Settings
+from avp_py.settings import Settings
 from avp_py.settings.policy import ReferenceRules
 from avp_py.sources import Source
 from avp_py.substitute import substitute
@@ -57,19 +55,9 @@ def default_backend(settings: Settings, context: BackendContext) -> SecretBacken
     backend = backends.load_factory(settings.backend)(context)
     if settings.cache is None:
         return backend
-    namespace = _cache_namespace(settings)
+    # A cached value is valid for the backend identity it was read under, and only for it.
+    namespace = backends.entry(settings.backend).identity(settings.options).namespace
     return cache.wrap(backend, settings.cache, namespace, context.stats, context.deadline)
-
-
-def _cache_namespace(settings: Settings) -> str:
-    """What makes a cached value valid: the backend and everything that selects the identity,
-    the cloud or the file. A relative AVP_FILE_PATH depends on the working directory."""
-    options = {
-        key: os.path.abspath(value) if key == "AVP_FILE_PATH" else value
-        for key, value in settings.options.items()
-        if key.startswith((*BACKEND_PREFIXES, "AVP_AZURE_", "AVP_FILE_"))
-    }
-    return json.dumps([settings.backend, sorted(options.items())])
 
 
 def render(

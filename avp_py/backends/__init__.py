@@ -1,19 +1,31 @@
 """The backend registry: built-in backends by name, plus plugins from entry points.
 
-Built-ins are named here and imported only when selected, so a run that needs no secret never
-imports a cloud SDK. Third-party backends register under the entry-point group
-``avp_py.backends.v1`` (a factory ``(BackendContext) -> SecretBackend``); the group is read
-only when ``AVP_TYPE`` names something that is not built in.
+Everything the core knows about a backend is its :class:`BackendEntry` here: the factory (imported
+only when selected, so a run that needs no secret never imports a cloud SDK), the setting names
+it owns and what makes up its identity (the cross-run cache's namespace). Adding a backend
+means a module under ``backends/`` and one entry in :data:`BUILTIN`; nothing outside
+``backends/`` names a backend's settings.
+
+Third-party backends register under the entry-point group ``avp_py.backends.v1`` (a factory
+``(BackendContext) -> SecretBackend``); the group is read only when ``AVP_TYPE`` names
+something that is not built in. A plugin's identity is every resolved setting, so its cache
+entries are never shared between configurations.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from avp_py.backends.base import BackendContext, BackendFactory, BackendStats, SecretBackend
+from avp_py.backends.base import (
+    BackendContext,
+    BackendEntry,
+    BackendFactory,
+    BackendIdentity,
+    BackendStats,
+    SecretBackend,
+)
 from avp_py.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,22 +33,40 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendContext",
+    "BackendEntry",
     "BackendFactory",
+    "BackendIdentity",
     "BackendStats",
     "SecretBackend",
     "available_backends",
+    "entry",
     "is_available",
+    "key_prefixes",
     "load_factory",
 ]
 
 ENTRY_POINT_GROUP = "avp_py.backends.v1"
 
-BUILTIN: Mapping[str, str] = MappingProxyType(
+BUILTIN: Mapping[str, BackendEntry] = MappingProxyType(
     {
-        "azurekeyvault": "avp_py.backends.azurekeyvault:create",
-        "file": "avp_py.backends.file:create",
+        "azurekeyvault": BackendEntry(
+            "azurekeyvault",
+            "avp_py.backends.azurekeyvault:create",
+            key_prefixes=("AZURE",),
+            identity_prefixes=("AZURE", "AVP_AZURE_"),
+        ),
+        "file": BackendEntry(
+            "file",
+            "avp_py.backends.file:create",
+            identity_prefixes=("AVP_FILE_",),
+            path_options=("AVP_FILE_PATH",),
+        ),
     }
 )
+
+# The keys of AVP's other backends (Vault, AWS, GCP, SOPS, 1Password, Kubernetes): an AVP
+# configuration may still carry them, so they are read and refused like backend keys.
+AVP_BACKEND_PREFIXES = ("VAULT", "AWS", "GOOGLE", "SOPS", "OP_CONNECT", "K8S_SECRET")
 
 
 def _plugins() -> dict[str, EntryPoint]:
@@ -56,20 +86,33 @@ def is_available(name: str) -> bool:
     return name in BUILTIN or name in _plugins()
 
 
-def load_factory(name: str) -> BackendFactory:
-    """The factory for ``name``; ConfigError if unknown or if the plugin fails to load."""
+def key_prefixes() -> tuple[str, ...]:
+    """Every backend's own setting prefixes outside ``AVP_*`` (``AZURE``, ``VAULT``...)."""
+    owned = (prefix for known in BUILTIN.values() for prefix in known.key_prefixes)
+    return tuple(sorted({*owned, *AVP_BACKEND_PREFIXES}))
+
+
+def entry(name: str) -> BackendEntry:
+    """The registry entry for ``name``; ConfigError if no backend has that name."""
     if name in BUILTIN:
-        module, _, attribute = BUILTIN[name].partition(":")
-        return cast(BackendFactory, getattr(importlib.import_module(module), attribute))
+        return BUILTIN[name]
     plugin = _plugins().get(name)
     if plugin is None:
         raise ConfigError(unknown_backend_message(name))
-    try:
-        return cast(BackendFactory, plugin.load())
+    return BackendEntry(name, plugin.value, identity_prefixes=("",))
+
+
+def load_factory(name: str) -> BackendFactory:
+    """The factory for ``name``; ConfigError if unknown or if the plugin fails to load."""
+    selected = entry(name)
+    if name in BUILTIN:
+        return selected.load()
+    try:  # third-party code
+        return selected.load()
     except Exception as exc:  # noqa: BLE001 - any failure of third-party code is a config error
         reason = type(exc).__name__
         raise ConfigError(
-            f"backend plugin {name} ({plugin.value}) failed to load: {reason}"
+            f"backend plugin {name} ({selected.target}) failed to load: {reason}"
         ) from exc
 
 

@@ -1,12 +1,16 @@
-"""The contract every secrets backend satisfies, and what the core hands to a backend."""
+"""The contract every secrets backend satisfies, what the core hands to a backend, and what the
+core knows about a backend before importing it (its registry entry and identity)."""
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from avp_py.model import Deadline, SecretRef, SecretValue
 
@@ -97,3 +101,59 @@ class BackendContext:
 
 
 BackendFactory = Callable[[BackendContext], SecretBackend]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendIdentity:
+    """Which backend, with which credentials, endpoints or file, values are read through.
+
+    Two runs with equal identities read the same secrets the same way, so the cross-run cache
+    keeps one namespace per identity (and a value read under one identity is never served under
+    another). ``options`` may hold credentials: it is left out of the ``repr``, and
+    :attr:`namespace` must only be stored keyed (the cache HMACs it), never shown or logged.
+    """
+
+    backend: str
+    options: tuple[tuple[str, str], ...] = field(repr=False)
+
+    @property
+    def namespace(self) -> str:
+        """The canonical text of the identity: ``["NAME", [["KEY", "VALUE"], ...]]``."""
+        return json.dumps([self.backend, list(self.options)])
+
+
+@dataclass(frozen=True, slots=True)
+class BackendEntry:
+    """One backend as the core knows it, without importing it.
+
+    ``target`` is ``"module:attribute"`` of its :data:`BackendFactory`, imported only when
+    ``AVP_TYPE`` selects it. ``key_prefixes`` are its own setting names outside ``AVP_*``
+    (``AZURE_*``, as its SDK spells them): read from the config file or Secret before the
+    environment, and never from an Application (AVP §2.1, decision D5). ``identity_prefixes``
+    are the settings that choose whose secrets it reads (credential, endpoint, file): they make
+    its :class:`BackendIdentity`; those in ``path_options`` are file paths, made absolute
+    because a relative path depends on the working directory.
+    """
+
+    name: str
+    target: str
+    key_prefixes: tuple[str, ...] = ()
+    identity_prefixes: tuple[str, ...] = ()
+    path_options: tuple[str, ...] = ()
+
+    def load(self) -> BackendFactory:
+        """Import the factory (the registry turns a plugin's failure into a ConfigError)."""
+        module, _, attributes = self.target.partition(":")
+        found: object = importlib.import_module(module.strip())
+        for attribute in filter(None, attributes.strip().split(".")):  # as EntryPoint.load
+            found = getattr(found, attribute)
+        return cast(BackendFactory, found)
+
+    def identity(self, options: Mapping[str, str]) -> BackendIdentity:
+        """The identity these resolved options select for this backend."""
+        chosen = {
+            key: os.path.abspath(value) if key in self.path_options else value
+            for key, value in options.items()
+            if key.startswith(self.identity_prefixes)
+        }
+        return BackendIdentity(self.name, tuple(sorted(chosen.items())))

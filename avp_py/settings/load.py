@@ -5,8 +5,9 @@ Sources and precedence (AVP §2.1, with decision D5):
 * avp-py's own keys (``AVP_*``): command-line flag > ``ARGOCD_ENV_AVP_*`` (only the keys in
   :data:`PER_APP_KEYS`) > process environment > config file (``-c``) or config Secret (``-s``;
   a config file replaces the Secret wholly, as in AVP) > default.
-* backend keys (``AZURE_*``, ``VAULT_*``, ...): config file/Secret > process environment. They
-  are passed to the backend as arguments; nothing is written to ``os.environ``.
+* backend keys (the prefixes the backend registry owns, :func:`avp_py.backends.key_prefixes`,
+  e.g. ``AZURE_*``): config file/Secret > process environment. They are passed to the backend
+  as arguments; nothing is written to ``os.environ``.
 
 An Application controls ``ARGOCD_ENV_*``, so it may tune harmless knobs but never choose the
 backend, an endpoint, a credential or a security limit: such a key is an error, unless it
@@ -28,7 +29,8 @@ from avp_py.model import AppContext
 from avp_py.settings.policy import TenantPolicy, compile_path_validation, load_policy
 
 ARGOCD_ENV = "ARGOCD_ENV_"
-BACKEND_PREFIXES = ("VAULT", "AWS", "AZURE", "GOOGLE", "SOPS", "OP_CONNECT", "K8S_SECRET")
+# Setting names the backends own outside AVP_* (their registry entries say which).
+_BACKEND_KEYS = backends.key_prefixes()
 PER_APP_KEYS = frozenset(
     {"AVP_KV_VERSION", "AVP_MAX_CONCURRENCY", "AVP_TIMEOUT_SECONDS", "AVP_ALLOW_EMPTY"}
 )
@@ -171,7 +173,7 @@ def is_secret_key(key: str) -> bool:
 
 
 def _backend_keys(environ: Mapping[str, str]) -> set[str]:
-    return {key for key in environ if key.startswith(BACKEND_PREFIXES)}
+    return {key for key in environ if key.startswith(_BACKEND_KEYS)}
 
 
 def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[str, str]:
@@ -182,7 +184,7 @@ def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[st
         key = name[len(ARGOCD_ENV) :].upper()
         if key in PER_APP_KEYS:
             accepted[key] = value
-        elif key.startswith(BACKEND_PREFIXES):
+        elif key.startswith(_BACKEND_KEYS):
             raise ConfigError(
                 f"{name}: an Application may not set backend credentials or endpoints;"
                 " configure them on the avp-py sidecar"
