@@ -67,6 +67,13 @@ def run(
     return result.returncode, result.stdout, result.stderr, calls[0]["argv"] if calls else None
 
 
+def run_app(
+    sidecar: Sidecar, repo: Monorepo, shell: str = "sh", **env: str
+) -> tuple[int, str, str, list[str] | None]:
+    """`run` in the repository's application directory, with Argo CD's ARGOCD_APP_SOURCE_PATH."""
+    return run(sidecar, repo.app, shell, ARGOCD_APP_SOURCE_PATH=repo.source_path, **env)
+
+
 def values_args(argv: list[str]) -> list[str]:
     return [argv[i + 1] for i, arg in enumerate(argv) if arg == "--values"]
 
@@ -77,11 +84,10 @@ def values_args(argv: list[str]) -> list[str]:
 @pytest.mark.parametrize("shell", SHELLS)
 def test_values_files_anywhere_in_a_monorepo(sidecar: Sidecar, tmp_path: Path, shell: str) -> None:
     repo = Monorepo(tmp_path)
-    code, stdout, stderr, argv = run(
+    code, stdout, stderr, argv = run_app(
         sidecar,
-        repo.app,
+        repo,
         shell,
-        ARGOCD_APP_SOURCE_PATH=repo.source_path,
         ARGOCD_ENV_HELM_VALUES_FILES="../../../common/values.yaml, ../values-team.yaml",
         ARGOCD_ENV_HELM_ARGS="-f values.yaml --values=../../../common/values.yaml",
     )
@@ -121,10 +127,9 @@ def test_a_symlink_that_stays_in_the_repository_is_allowed(
     repo = Monorepo(tmp_path)
     (repo.app / "shared.yaml").symlink_to(repo.root / "common" / "values.yaml")
     (repo.app / "common").symlink_to(repo.root / "common", target_is_directory=True)
-    code, _, stderr, argv = run(
+    code, _, stderr, argv = run_app(
         sidecar,
-        repo.app,
-        ARGOCD_APP_SOURCE_PATH=repo.source_path,
+        repo,
         ARGOCD_ENV_HELM_VALUES_FILES="shared.yaml common/values.yaml",
     )
     assert code == 0, stderr
@@ -234,9 +239,7 @@ def test_values_outside_the_repository_are_refused(
     (repo.app / "a.yaml").symlink_to("b.yaml")
     (repo.app / "later.yaml").symlink_to(tmp_path / "not-there.yaml")
     value = path if setting.endswith("FILES") else f"--values={path}"
-    code, stdout, stderr, argv = run(
-        sidecar, repo.app, shell, ARGOCD_APP_SOURCE_PATH=repo.source_path, **{setting: value}
-    )
+    code, stdout, stderr, argv = run_app(sidecar, repo, shell, **{setting: value})
     assert (code, stdout, argv) == (2, "", None), stderr
     assert stderr == f"Error: {setting}: values file '{path}' is outside the repository\n"
     assert "eyJ" not in stderr
@@ -263,10 +266,9 @@ def test_values_that_are_no_repository_file(
     sidecar: Sidecar, tmp_path: Path, value: str, reason: str
 ) -> None:
     repo = Monorepo(tmp_path)
-    code, _, stderr, argv = run(
+    code, _, stderr, argv = run_app(
         sidecar,
-        repo.app,
-        ARGOCD_APP_SOURCE_PATH=repo.source_path,
+        repo,
         ARGOCD_ENV_HELM_VALUES_FILES=value,
     )
     assert (code, argv) == (2, None), stderr
@@ -279,11 +281,10 @@ def test_values_that_are_no_repository_file(
 @pytest.mark.parametrize("shell", SHELLS)
 def test_argo_cd_helm_flags_in_both_forms(sidecar: Sidecar, tmp_path: Path, shell: str) -> None:
     repo = Monorepo(tmp_path)
-    code, _, stderr, argv = run(
+    code, _, stderr, argv = run_app(
         sidecar,
-        repo.app,
+        repo,
         shell,
-        ARGOCD_APP_SOURCE_PATH=repo.source_path,
         ARGOCD_ENV_HELM_ARGS=(
             "--api-versions monitoring.coreos.com/v1 --api-versions=cert-manager.io/v1"
             " --kube-version 1.30.4 --kube-version=1.29.0 --version=1.2.3 --version 2.0.0"
@@ -328,9 +329,7 @@ def test_argo_cd_helm_flags_in_both_forms(sidecar: Sidecar, tmp_path: Path, shel
 )
 def test_other_flags_are_refused(sidecar: Sidecar, tmp_path: Path, args: str) -> None:
     repo = Monorepo(tmp_path)
-    code, stdout, stderr, argv = run(
-        sidecar, repo.app, ARGOCD_APP_SOURCE_PATH=repo.source_path, ARGOCD_ENV_HELM_ARGS=args
-    )
+    code, stdout, stderr, argv = run_app(sidecar, repo, ARGOCD_ENV_HELM_ARGS=args)
     assert (code, stdout, argv) == (2, "", None), stderr
     assert stderr.startswith("Error: ARGOCD_ENV_HELM_ARGS: ")
     assert "is not allowed" in stderr or "needs a value" in stderr
@@ -345,11 +344,10 @@ EXTENSION = "AVP_HELM_EXTRA_ALLOWED_FLAGS"
 @pytest.mark.parametrize("shell", SHELLS)
 def test_operator_extends_the_allow_list(sidecar: Sidecar, tmp_path: Path, shell: str) -> None:
     repo = Monorepo(tmp_path)
-    code, _, stderr, argv = run(
+    code, _, stderr, argv = run_app(
         sidecar,
-        repo.app,
+        repo,
         shell,
-        ARGOCD_APP_SOURCE_PATH=repo.source_path,
         AVP_HELM_EXTRA_ALLOWED_FLAGS="--description=, --enable-dns\n--labels=",
         ARGOCD_ENV_HELM_ARGS="--description web --enable-dns --labels=team=a --skip-tests",
     )
@@ -379,10 +377,9 @@ def test_an_application_cannot_extend_the_allow_list(sidecar: Sidecar, tmp_path:
     """The extension is read from the sidecar's own environment only: Argo CD hands an
     Application's plugin.env to the plugin as ARGOCD_ENV_<name>, which the script never reads."""
     repo = Monorepo(tmp_path)
-    code, stdout, stderr, argv = run(
+    code, stdout, stderr, argv = run_app(
         sidecar,
-        repo.app,
-        ARGOCD_APP_SOURCE_PATH=repo.source_path,
+        repo,
         ARGOCD_ENV_AVP_HELM_EXTRA_ALLOWED_FLAGS="--description=",
         ARGOCD_ENV_HELM_ARGS="--description web",
     )
@@ -425,9 +422,7 @@ def test_operator_cannot_allow_flags_that_read_files_or_run_programs(
     sidecar: Sidecar, tmp_path: Path, entry: str
 ) -> None:
     repo = Monorepo(tmp_path)
-    code, stdout, stderr, argv = run(
-        sidecar, repo.app, ARGOCD_APP_SOURCE_PATH=repo.source_path, **{EXTENSION: entry}
-    )
+    code, stdout, stderr, argv = run_app(sidecar, repo, **{EXTENSION: entry})
     assert (code, stdout, argv) == (2, "", None)
     assert stderr == (
         f"Error: {EXTENSION}: '{entry.rstrip('=')}' can never be allowed (it reads files,"
@@ -440,9 +435,7 @@ def test_malformed_extension_entries_are_configuration_errors(
     sidecar: Sidecar, tmp_path: Path, entry: str
 ) -> None:
     repo = Monorepo(tmp_path)
-    code, _, stderr, argv = run(
-        sidecar, repo.app, ARGOCD_APP_SOURCE_PATH=repo.source_path, **{EXTENSION: entry}
-    )
+    code, _, stderr, argv = run_app(sidecar, repo, **{EXTENSION: entry})
     assert (code, argv) == (2, None), stderr
     assert stderr == f"Error: {EXTENSION}: '{entry}' is not a long helm flag (--name or --name=)\n"
 
