@@ -17,7 +17,7 @@ from avp_py import grammar, modifiers
 from avp_py.directives import Directives
 from avp_py.documents import Document
 from avp_py.model import SecretRef, YamlNode
-from avp_py.walk import FieldPath, Leaf, iter_keys, iter_strings, render_path
+from avp_py.walk import FieldPath, iter_keys, iter_strings, render_path
 
 
 class ReferenceRules(Protocol):
@@ -66,8 +66,13 @@ class DocumentPlan:
 
     def where(self, slot: Slot) -> str:
         """Location prefix of every message about ``slot``."""
-        suffix = " (base64-decoded)" if slot.base64 else ""
-        return f"{self.document.describe()} {render_path(slot.path)}{suffix}"
+        return location(self.document, slot.path, slot.base64)
+
+
+def location(document: Document, path: FieldPath, base64: bool = False) -> str:
+    """``file (document n, line l) Kind/name field`` (``(base64-decoded)`` for such values)."""
+    suffix = " (base64-decoded)" if base64 else ""
+    return f"{document.describe()} {render_path(path)}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +87,7 @@ def plan_document(document: Document, directives: Directives, rules: ReferenceRu
     """Find every placeholder of a parsed, not-ignored document and the secret each needs."""
     body: YamlNode = document.body
     problems = _directive_problems(document, directives, rules)
-    slots: list[Slot] = []
-    is_secret = document.kind == "Secret"
-    for leaf in iter_strings(body):
-        slot = _slot(leaf, directives, is_secret)
-        if slot is not None:
-            slots.append(slot)
+    slots = _scan_strings(body, document, directives, problems)
     plan = DocumentPlan(document, directives, tuple(slots))
     # A refused annotation path is reported once, not once per generic placeholder.
     check_generic = not (directives.path and rules.path_problem(directives.path))
@@ -111,17 +111,40 @@ def _directive_problems(doc: Document, directives: Directives, rules: ReferenceR
     return problems
 
 
-def _slot(leaf: Leaf, directives: Directives, is_secret: bool) -> Slot | None:
-    template, encoded = leaf.value, False
-    if is_secret:
-        decoded = decode_base64(leaf.value)
-        if decoded is not None and grammar.might_contain_placeholder(decoded):
-            template, encoded = decoded, True
-    found = grammar.find_placeholders(template, directives.generic)
-    if not found:
+def _scan_strings(
+    body: YamlNode, document: Document, directives: Directives, problems: list[str]
+) -> list[Slot]:
+    """The slots of every string holding placeholders; near misses go to ``problems`` (D10:
+    text that looks like a placeholder and is none is an input error, never a silent miss)."""
+    slots: list[Slot] = []
+    is_secret = document.kind == "Secret"
+    for leaf in iter_strings(body):
+        decoded = _decoded_template(leaf.value) if is_secret else None
+        template = leaf.value if decoded is None else decoded
+        found = grammar.find_placeholders(template, directives.generic)
+        checked = [(p, grammar.malformed(p, directives.generic)) for p in found]
+        misses = [miss for _, miss in checked if miss]
+        misses += grammar.near_misses(template, directives.generic, found)
+        if misses:
+            where = location(document, leaf.path, decoded is not None)
+            problems.extend(f"{where}: {miss}" for miss in misses)
+        wellformed = [p for p, miss in checked if miss is None]  # reported, never looked up
+        if wellformed:
+            planned = tuple(PlannedPlaceholder(p, _ref_for(p, directives)) for p in wellformed)
+            slots.append(Slot(leaf.path, template, planned, decoded is not None, leaf.in_mapping))
+    return slots
+
+
+def _decoded_template(value: str) -> str | None:
+    """A Secret value that is the base64 of placeholder text (§3.5), decoded; else None.
+
+    AVP decodes when the text holds any ``<...>``; a ``<path:`` without ``>`` counts too, so
+    that its near miss is reported.
+    """
+    decoded = decode_base64(value)
+    if decoded is None:
         return None
-    planned = tuple(PlannedPlaceholder(p, _ref_for(p, directives)) for p in found)
-    return Slot(leaf.path, template, planned, encoded, leaf.in_mapping)
+    return decoded if grammar.might_contain_placeholder(decoded) or "<path:" in decoded else None
 
 
 def _ref_for(placeholder: grammar.Placeholder, directives: Directives) -> SecretRef | None:
@@ -156,7 +179,7 @@ def _key_problems(document: Document, directives: Directives) -> Iterator[str]:
     if "<" not in text and "\\" not in text:
         return  # no key can hold a placeholder (an escape could spell '<')
     for path, key in iter_keys(document.body):
-        if "<" in key and grammar.find_placeholders(key, directives.generic):
+        if "<" in key and ("<path:" in key or grammar.find_placeholders(key, directives.generic)):
             where = render_path(path)
             yield (f"{document.describe()} {where}: placeholders in keys are never replaced: {key}")
 
