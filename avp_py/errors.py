@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import IntEnum
 
+from avp_py.model import MissingReason, SecretRef
+
 # Where "internal error ... please report it" sends people; equals [project.urls] Issues in
 # pyproject.toml (tests/unit/test_errors.py checks it). A constant, so that printing it costs
 # no importlib.metadata lookup.
@@ -116,10 +118,15 @@ class SecretNotFoundError(ResolutionError):
     report work; it never aborts the run by itself.
     """
 
-    def __init__(self, reference: str, reason: str = "not found") -> None:
-        self.reference = reference
+    def __init__(self, ref: SecretRef, reason: MissingReason = MissingReason.NOT_FOUND) -> None:
+        self.ref = ref
         self.reason = reason
-        super().__init__(f"{reference}: {reason}")
+        super().__init__(f"{ref.describe()}: {reason.text(ref)}")
+
+    @property
+    def reference(self) -> str:
+        """The reference as messages name it: ``path#key`` or ``path#key#version``."""
+        return self.ref.describe()
 
 
 class ModifierError(ResolutionError):

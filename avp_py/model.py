@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TypeAlias
 
 # A parsed YAML/JSON node: what PyYAML/json produce for Kubernetes objects.
@@ -68,11 +69,30 @@ class Deadline:
         return max(0.0, self.expires_at - now)
 
 
+class MissingReason(Enum):
+    """Why a backend has no usable value for a reference: carried by
+    :class:`~avp_py.errors.SecretNotFoundError`, the resolver's :class:`Missing` outcome and a
+    backend's ``SecretState``, and classified by ``avp-py check``."""
+
+    NOT_FOUND = "not found"
+    PATH_NOT_FOUND = "path not found"  # the whole path is absent (the file backend)
+    VERSION_NOT_FOUND = "version not found"
+    DISABLED = "disabled"
+    NO_VALUE = "has no value"
+
+    def text(self, ref: SecretRef) -> str:
+        """The reason in words, as messages show it: ``version 7 not found``."""
+        if self is MissingReason.VERSION_NOT_FOUND:
+            return f"version {ref.version} not found"
+        text: str = self.value
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Missing:
     """The backend has no (enabled) value for a reference; ``reason`` says why."""
 
-    reason: str
+    reason: MissingReason
 
 
 # What resolving one reference gave: its value, or why there is none.

@@ -108,7 +108,7 @@ def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:
     if isinstance(outcome, Missing):
         raise _Failed(
             f"missing Vault value for placeholder {placeholder.keyspec}"
-            f" ({ref.describe()}: {outcome.reason})",
+            f" ({ref.describe()}: {outcome.reason.text(ref)})",
             missing=True,
         )
     value = outcome.reveal()

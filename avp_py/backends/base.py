@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, cast, runtime_checkable
 
-from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
 
 
 class SecretBackend(Protocol):
@@ -40,14 +40,13 @@ class SecretState:
     ``exists`` is False when the secret, or the requested version of it, does not exist;
     ``enabled`` is False for a disabled version; ``version`` is the concrete version the
     reference points at, when the backend knows one (None otherwise: never derived from the
-    value); ``reason`` says why the reference is unusable ("not found", "version V not found",
-    "disabled"), and is empty when it is usable.
+    value); ``reason`` says why the reference is unusable, and is None when it is usable.
     """
 
     exists: bool
     enabled: bool = True
     version: str | None = None
-    reason: str = ""
+    reason: MissingReason | None = None
 
     @property
     def usable(self) -> bool:
@@ -57,17 +56,18 @@ class SecretState:
 
 @runtime_checkable
 class MetadataBackend(Protocol):
-    """Optional capability of a backend: describe a reference without fetching its value.
+    """Optional capability of a backend: the state of a reference without fetching its value.
 
     ``avp-py check`` uses it when present (``isinstance(backend, MetadataBackend)``) and falls
-    back to ``fetch``, discarding the value, when absent. ``describe`` raises the same
+    back to ``fetch``, discarding the value, when absent. ``fetch_state`` raises the same
     :class:`avp_py.errors.BackendError` subclasses as ``fetch`` for anything that makes the
     backend unusable; a missing or disabled secret is a :class:`SecretState`, not an error.
     Must be safe to call from several threads at once; no message may contain a value.
     """
 
-    def describe(self, ref: SecretRef) -> SecretState:
-        """Existence, enabled state and concrete version of ``ref`` (``""``: the latest)."""
+    def fetch_state(self, ref: SecretRef) -> SecretState:
+        """Existence, enabled state and concrete version of ``ref`` (``""``: the latest), asked
+        of the backend (network I/O for a remote one)."""
 
 
 @dataclass

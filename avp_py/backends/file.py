@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from avp_py import yamlcodec
 from avp_py.backends.base import BackendContext, BackendStats, SecretState
 from avp_py.errors import ConfigError, ManifestParseError, SecretNotFoundError
-from avp_py.model import SecretRef, SecretValue, YamlNode
+from avp_py.model import MissingReason, SecretRef, SecretValue, YamlNode
 
 DEFAULT_PATH = "secrets.yaml"
 MAX_FILE_BYTES = 64 << 20
@@ -46,11 +46,13 @@ class FileBackend:
         self._stats.add("requests")
         entry = self._data.get(f"{ref.path}#{ref.version}" if ref.version else ref.path)
         if not isinstance(entry, dict):
-            reason = f"version {ref.version} not found" if ref.version else "path not found"
-            raise SecretNotFoundError(ref.describe(), reason)
+            reason = (
+                MissingReason.VERSION_NOT_FOUND if ref.version else MissingReason.PATH_NOT_FOUND
+            )
+            raise SecretNotFoundError(ref, reason)
         value = entry.get(ref.key)
         if value is None:
-            raise SecretNotFoundError(ref.describe(), "not found")
+            raise SecretNotFoundError(ref)
         return SecretValue(value, ref.version or None, self._content_type(ref))
 
     def _content_type(self, ref: SecretRef) -> str | None:
@@ -61,7 +63,7 @@ class FileBackend:
                 return declared
         return None
 
-    def describe(self, ref: SecretRef) -> SecretState:
+    def fetch_state(self, ref: SecretRef) -> SecretState:
         """Whether ``fetch(ref)`` would find a value (MetadataBackend); never disabled."""
         self._stats.add("requests")
         if self._has(ref.path, ref.key):
@@ -69,10 +71,10 @@ class FileBackend:
                 return SecretState(True)
             if self._has(f"{ref.path}#{ref.version}", ref.key):
                 return SecretState(True, version=ref.version)
-            return SecretState(False, reason=f"version {ref.version} not found")
+            return SecretState(False, reason=MissingReason.VERSION_NOT_FOUND)
         if ref.version and self._has(f"{ref.path}#{ref.version}", ref.key):
             return SecretState(True, version=ref.version)
-        return SecretState(False, reason="not found")
+        return SecretState(False, reason=MissingReason.NOT_FOUND)
 
     def _has(self, entry_name: str, key: str) -> bool:
         entry = self._data.get(entry_name)

@@ -1,10 +1,11 @@
 """Look up the state of every referenced secret through the backend, never keeping a value.
 
-A backend that implements :class:`~avp_py.backends.base.MetadataBackend` is asked to
-``describe`` each reference (exists, enabled, concrete version) and no value is read; any
-other backend is asked to ``fetch`` it and the value is dropped on the spot. Either way the
-run's resolver does the work: each distinct reference once, in parallel, within the deadline,
-a missing secret recorded per reference and any other backend failure ending the run (exit 5).
+A backend that implements :class:`~avp_py.backends.base.MetadataBackend` is asked for the
+state of each reference (``fetch_state``: exists, enabled, concrete version) and no value is
+read; any other backend is asked to ``fetch`` it and the value is dropped on the spot. Either
+way the run's resolver does the work: each distinct reference once, in parallel, within the
+deadline, a missing secret recorded per reference and any other backend failure ending the run
+(exit 5).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from avp_py.backends.base import MetadataBackend, SecretBackend
 from avp_py.check.findings import Code, Finding, Severity, Usage
 from avp_py.errors import SecretNotFoundError
-from avp_py.model import Deadline, Missing, Outcome, SecretRef, SecretValue
+from avp_py.model import Deadline, Missing, MissingReason, Outcome, SecretRef, SecretValue
 from avp_py.resolver import Resolver
 
 REMOVE_MISSING_NOTE = " (avp.kubernetes.io/remove-missing will drop the key)"
@@ -30,9 +31,9 @@ class ValueFreeBackend:
         """No value: only the concrete version; SecretNotFoundError if missing or disabled."""
         backend = self._backend
         if isinstance(backend, MetadataBackend):
-            state = backend.describe(ref)
+            state = backend.fetch_state(ref)
             if not state.usable:
-                raise SecretNotFoundError(ref.describe(), state.reason or "not found")
+                raise SecretNotFoundError(ref, state.reason or MissingReason.NOT_FOUND)
             return SecretValue(None, state.version)
         return SecretValue(None, backend.fetch(ref).version)  # the value is dropped here
 
@@ -67,7 +68,7 @@ def lookup(
     return findings
 
 
-def missing_finding(usage: Usage, reason: str) -> Finding:
+def missing_finding(usage: Usage, reason: MissingReason) -> Finding:
     """The finding for a reference the backend has no usable value for."""
     severity = Severity.WARNING if usage.missing_ok else Severity.ERROR
     code = classify(usage.ref, reason)
@@ -75,31 +76,31 @@ def missing_finding(usage: Usage, reason: str) -> Finding:
     return Finding(severity, code, usage.site, _MESSAGES[code](usage.ref, reason) + note)
 
 
-def _not_found(ref: SecretRef, reason: str) -> str:
-    detail = "" if reason == "not found" else f" ({reason})"
+def _not_found(ref: SecretRef, reason: MissingReason) -> str:
+    detail = "" if reason is MissingReason.NOT_FOUND else f" ({reason.text(ref)})"
     return f"secret {ref.key} does not exist in {ref.path}{detail}"
 
 
-def _version_not_found(ref: SecretRef, reason: str) -> str:
+def _version_not_found(ref: SecretRef, reason: MissingReason) -> str:
     return f"secret {ref.key} has no version {ref.version} in {ref.path}"
 
 
-def _disabled(ref: SecretRef, reason: str) -> str:
+def _disabled(ref: SecretRef, reason: MissingReason) -> str:
     version = f"version {ref.version}" if ref.version else "the latest version"
     return f"secret {ref.key} is disabled in {ref.path} ({version})"
 
 
-_MESSAGES: Mapping[Code, Callable[[SecretRef, str], str]] = {
+_MESSAGES: Mapping[Code, Callable[[SecretRef, MissingReason], str]] = {
     Code.NOT_FOUND: _not_found,
     Code.VERSION_NOT_FOUND: _version_not_found,
     Code.DISABLED: _disabled,
 }
 
 
-def classify(ref: SecretRef, reason: str) -> Code:
-    """The finding code for a backend's reason ("not found", "disabled", "version V not found")."""
-    if "disabled" in reason:
+def classify(ref: SecretRef, reason: MissingReason) -> Code:
+    """The finding code for why a backend has no usable value."""
+    if reason is MissingReason.DISABLED:
         return Code.DISABLED
-    if ref.version and reason.startswith("version"):
+    if ref.version and reason is MissingReason.VERSION_NOT_FOUND:
         return Code.VERSION_NOT_FOUND
     return Code.NOT_FOUND

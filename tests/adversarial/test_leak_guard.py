@@ -764,7 +764,7 @@ class _DictBackend:
 
     def fetch(self, ref: SecretRef) -> SecretValue:
         if ref not in self._values:
-            raise SecretNotFoundError(ref.describe())
+            raise SecretNotFoundError(ref)
         return SecretValue(self._values[ref])
 
     def validate(self, ref: SecretRef) -> str | None:

@@ -253,7 +253,7 @@ class DictBackend:
 
     def fetch(self, ref: SecretRef) -> SecretValue:
         if ref.path != "kv" or ref.key not in self._values:
-            raise SecretNotFoundError(ref.describe())
+            raise SecretNotFoundError(ref)
         return SecretValue(self._values[ref.key])
 
     def validate(self, ref: SecretRef) -> str | None:

@@ -26,7 +26,7 @@ from avp_py.errors import (
     PlaceholderError,
     SecretNotFoundError,
 )
-from avp_py.model import Deadline, SecretRef
+from avp_py.model import Deadline, MissingReason, SecretRef
 from tests.kvserver import KeyVaultServer, eventually
 
 from .conftest import KINDS, TOKEN_KIND, BackendFactory, Kind, error_text, secret_free
@@ -108,7 +108,7 @@ def test_missing_secret_and_missing_version_are_not_found(
     for ref in (SecretRef(VAULT, "nope"), SecretRef(VAULT, "exists", absent_version)):
         with pytest.raises(SecretNotFoundError) as caught:
             backend.fetch(ref)
-        assert (caught.value.reference, caught.value.reason) == (ref.describe(), "not found")
+        assert (caught.value.ref, caught.value.reason) == (ref, MissingReason.NOT_FOUND)
     assert kv.status_count(404, VAULT) == 2
 
 
@@ -125,7 +125,7 @@ def test_disabled_secret_is_missing_not_an_auth_error(
     for ref in (SecretRef(VAULT, "db", old), SecretRef(VAULT, "off")):
         with pytest.raises(SecretNotFoundError) as caught:
             backend.fetch(ref)
-        assert (caught.value.reference, caught.value.reason) == (ref.describe(), "disabled")
+        assert (caught.value.ref, caught.value.reason) == (ref, MissingReason.DISABLED)
     assert kv.status_count(403, VAULT) == 2
 
 

@@ -5,10 +5,8 @@ forbidden or ambiguous), and a backend failure is exit 5 without values."""
 from __future__ import annotations
 
 import itertools
-import threading
 import types
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from azure.keyvault.secrets import SecretClient
@@ -16,13 +14,12 @@ from click.testing import CliRunner
 
 from avp_py.backends import azurekeyvault
 from avp_py.backends.azurekeyvault import metadata, sdk
-from avp_py.backends.azurekeyvault.addressing import vault_url
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.base import BackendContext, SecretState
 from avp_py.check.run import check
 from avp_py.cli.app import cli
 from avp_py.errors import BackendAuthError
-from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.model import MissingReason, SecretRef, SecretValue
 from avp_py.render import start_deadline
 from avp_py.settings import Settings, load_settings
 from avp_py.sources import read_file
@@ -34,6 +31,7 @@ pytestmark = pytest.mark.keyvault
 
 VAULT = "kv-meta"
 OPTIONS = AzureOptions(credential="managed")
+DISABLED = MissingReason.DISABLED
 
 
 @pytest.fixture
@@ -69,8 +67,8 @@ def _versions(kv: KeyVaultServer, name: str, *enabled: bool, step: int = 1) -> l
     return versions
 
 
-def _describe(client: SecretClient, name: str, version: str = "") -> SecretState:
-    return metadata.describe_secret(
+def _state(client: SecretClient, name: str, version: str = "") -> SecretState:
+    return metadata.fetch_state(
         client, SecretRef(VAULT, name, version), start_deadline(20), OPTIONS
     )
 
@@ -81,16 +79,16 @@ def test_states_from_listing_without_reading_values(
     old, new = _versions(kv, "rotated-off", True, False)
     off, on = _versions(kv, "rotated-on", False, True)
     kv.reset_counters()
-    assert _describe(client, "rotated-off") == SecretState(True, False, new, "disabled")
-    assert _describe(client, "rotated-off", old) == SecretState(True, True, old)
-    assert _describe(client, "rotated-off", old.upper()) == SecretState(True, True, old)
-    assert _describe(client, "rotated-on") == SecretState(True, True, on)
-    assert _describe(client, "rotated-on", off) == SecretState(True, False, off, "disabled")
+    assert _state(client, "rotated-off") == SecretState(True, False, new, DISABLED)
+    assert _state(client, "rotated-off", old) == SecretState(True, True, old)
+    assert _state(client, "rotated-off", old.upper()) == SecretState(True, True, old)
+    assert _state(client, "rotated-on") == SecretState(True, True, on)
+    assert _state(client, "rotated-on", off) == SecretState(True, False, off, DISABLED)
     missing_version = "0123456789abcdef0123456789abcdef"
-    assert _describe(client, "rotated-on", missing_version) == SecretState(
-        False, reason=f"version {missing_version} not found"
+    assert _state(client, "rotated-on", missing_version) == SecretState(
+        False, reason=MissingReason.VERSION_NOT_FOUND
     )
-    assert _describe(client, "never-created") == SecretState(False, reason="not found")
+    assert _state(client, "never-created") == SecretState(False, reason=MissingReason.NOT_FOUND)
     assert kv.counts(VAULT, "get") == 0
     assert kv.counts(VAULT, "list_versions") == 7
 
@@ -100,10 +98,10 @@ def test_versions_created_in_the_same_second(kv: KeyVaultServer, client: SecretC
     _versions(kv, "same-second-on", True, True, step=0)
     kv.reset_counters()
     # Enabled states agree: the answer is known without knowing which version is the latest.
-    assert _describe(client, "same-second-on") == SecretState(True, True, None)
+    assert _state(client, "same-second-on") == SecretState(True, True, None)
     assert kv.counts(VAULT, "get") == 0
     # They disagree: Key Vault itself is asked (the value is dropped).
-    assert _describe(client, "same-second") == SecretState(True, False, None, "disabled")
+    assert _state(client, "same-second") == SecretState(True, False, None, DISABLED)
     assert kv.counts(VAULT, "get") == 1
 
 
@@ -112,46 +110,34 @@ def test_listing_forbidden_falls_back_to_fetching(kv: KeyVaultServer, client: Se
     kv.deny(VAULT, permissions=["list"])
     try:
         kv.reset_counters()
-        assert _describe(client, "get-only") == SecretState(True, True, version)
-        assert _describe(client, "not-there") == SecretState(False, reason="not found")
+        assert _state(client, "get-only") == SecretState(True, True, version)
+        assert _state(client, "not-there") == SecretState(False, reason=MissingReason.NOT_FOUND)
         assert kv.counts(VAULT, "get") == 2
         kv.deny(VAULT, permissions=["get"])
         with pytest.raises(BackendAuthError) as caught:
-            _describe(client, "get-only")
+            _state(client, "get-only")
         assert "SENTINEL" not in str(caught.value)
     finally:
         kv.allow_all(VAULT)
 
 
-class DescribingAzure:
-    """The Azure backend plus ``describe`` (metadata.describe_secret), as proposed for
-    AzureKeyVaultBackend: fetch and validate are the real backend's."""
+class StatesOnlyAzure:
+    """The real Azure backend, except that ``fetch`` fails the test: the check must ask
+    for states (``fetch_state``) only."""
 
     def __init__(self, context: BackendContext) -> None:
         self.inner = azurekeyvault.create(context)
-        self.deadline: Deadline = context.deadline
-        self.credential: Any = sdk.build_credential(OPTIONS, self.deadline)
-        self.clients: dict[str, SecretClient] = {}
-        self.lock = threading.Lock()
 
-    def describe(self, ref: SecretRef) -> SecretState:
-        url = vault_url(ref.path)
-        with self.lock:
-            if url not in self.clients:
-                self.clients[url] = sdk.build_client(url, self.credential, self.deadline, 4)
-            client = self.clients[url]
-        return metadata.describe_secret(client, ref, self.deadline, OPTIONS)
+    def fetch_state(self, ref: SecretRef) -> SecretState:
+        return self.inner.fetch_state(ref)
 
     def fetch(self, ref: SecretRef) -> SecretValue:
-        raise AssertionError("the check fetched a value although describe exists")
+        raise AssertionError("the check fetched a value although fetch_state exists")
 
     def validate(self, ref: SecretRef) -> str | None:
         return self.inner.validate(ref)
 
     def close(self) -> None:
-        for client in self.clients.values():
-            client.close()
-        self.credential.close()
         self.inner.close()
 
 
@@ -169,8 +155,8 @@ def test_the_whole_catalogue_reads_no_value(
     }
     settings: Settings = load_settings(environ)
 
-    def build(settings: Settings, context: BackendContext) -> DescribingAzure:
-        return DescribingAzure(context)
+    def build(settings: Settings, context: BackendContext) -> StatesOnlyAzure:
+        return StatesOnlyAzure(context)
 
     for case in catalogue["cases"]:
         source = read_file(str(spec.CATALOGUE / case["file"]), 1 << 20)

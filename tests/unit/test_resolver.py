@@ -8,7 +8,7 @@ import time
 import pytest
 
 from avp_py.errors import BackendAuthError, BackendUnavailableError, SecretNotFoundError
-from avp_py.model import Deadline, Missing, SecretRef, SecretValue
+from avp_py.model import Deadline, Missing, MissingReason, SecretRef, SecretValue
 from avp_py.resolver import Resolver
 
 
@@ -32,7 +32,7 @@ class RecordingBackend:
             if self._gate is not None:
                 self._gate.wait(5)
             if ref.key in self._missing:
-                raise SecretNotFoundError(ref.describe(), "not found")
+                raise SecretNotFoundError(ref)
             if ref.key == "denied":
                 raise BackendAuthError("403 for " + ref.describe())
             return SecretValue(f"value-of-{ref.key}", "v1")
@@ -76,7 +76,7 @@ def test_concurrency_is_bounded_and_used() -> None:
 def test_missing_secrets_are_recorded_per_reference() -> None:
     backend = RecordingBackend(missing={"s1", "s2"})
     outcome = Resolver(backend, 3, _deadline()).resolve(REFS[:5])
-    assert outcome[REFS[1]] == Missing("not found")
+    assert outcome[REFS[1]] == Missing(MissingReason.NOT_FOUND)
     assert isinstance(outcome[REFS[0]], SecretValue)
 
 

@@ -11,7 +11,7 @@ import pytest
 from avp_py import yamlcodec
 from avp_py.backends.base import BackendContext, SecretBackend
 from avp_py.errors import PlaceholderError, SecretNotFoundError
-from avp_py.model import Missing, SecretRef, SecretValue
+from avp_py.model import Missing, MissingReason, SecretRef, SecretValue
 from avp_py.render import render, start_deadline
 from avp_py.rollout import ANNOTATION, checksum, referenced_names
 from avp_py.settings import Settings, load_settings
@@ -28,7 +28,7 @@ class FakeBackend:
     def fetch(self, ref: SecretRef) -> SecretValue:
         found = self.store.get((ref.path, ref.key, ref.version))
         if found is None:
-            raise SecretNotFoundError(ref.describe())
+            raise SecretNotFoundError(ref)
         return SecretValue(found[0], found[1])
 
     def validate(self, ref: SecretRef) -> str | None:
@@ -156,7 +156,7 @@ def test_checksum_is_order_independent_and_distinguishes_unknown_from_missing() 
     a, b = SecretRef("kv", "a"), SecretRef("kv", "b", "7")
     outcomes = {a: SecretValue("SENTINEL", None), b: SecretValue("SENTINEL", "7")}
     assert checksum([a, b], outcomes) == checksum([b, a], outcomes)
-    assert checksum([a], outcomes) != checksum([a], {a: Missing("not found")})
+    assert checksum([a], outcomes) != checksum([a], {a: Missing(MissingReason.NOT_FOUND)})
     assert checksum([a], outcomes) == _expected([["kv", "a", "", ""]])
     assert checksum([], {}) == _expected([])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
-from avp_py.model import Missing, Outcome, SecretRef, SecretValue, YamlNode
+from avp_py.model import Missing, MissingReason, Outcome, SecretRef, SecretValue, YamlNode
 from avp_py.planner import plan_document
 from avp_py.settings.policy import ReferenceRules, TenantPolicy
 from avp_py.stream import Chunk
@@ -24,7 +24,7 @@ VALUES: dict[str, object] = {
 def lookup(ref: SecretRef) -> Outcome:
     if ref.key in VALUES:
         return SecretValue(VALUES[ref.key], "v1")
-    return Missing("not found")
+    return Missing(MissingReason.NOT_FOUND)
 
 
 def _run(body: dict[str, YamlNode]) -> Substitution:

@@ -70,9 +70,9 @@ class AzureKeyVaultBackend:
         """GET the secret; 404 and disabled are SecretNotFoundError."""
         return self._request(ref, _get)
 
-    def describe(self, ref: SecretRef) -> SecretState:
+    def fetch_state(self, ref: SecretRef) -> SecretState:
         """MetadataBackend: the state of ``ref`` from its versions' metadata, without its value."""
-        return self._request(ref, _describe)
+        return self._request(ref, _fetch_state)
 
     def _request(
         self,
@@ -144,12 +144,12 @@ def _get(
     return sdk.get_secret(client, ref, deadline, options)  # type: ignore[no-any-return]
 
 
-def _describe(
+def _fetch_state(
     sdk: ModuleType, client: Any, ref: SecretRef, deadline: Deadline, options: AzureOptions
 ) -> SecretState:
     from avp_py.backends.azurekeyvault import metadata
 
-    return metadata.describe_secret(client, ref, deadline, options)
+    return metadata.fetch_state(client, ref, deadline, options)
 
 
 def create(context: BackendContext) -> AzureKeyVaultBackend:

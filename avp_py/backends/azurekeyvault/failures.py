@@ -28,7 +28,7 @@ from avp_py.errors import (
     BackendUnavailableError,
     SecretNotFoundError,
 )
-from avp_py.model import SecretRef
+from avp_py.model import MissingReason, SecretRef
 
 _MESSAGE_MAX = 300
 
@@ -50,7 +50,7 @@ def translate(exc: Exception, ref: SecretRef, options: AzureOptions) -> NoReturn
     if deadline is not None:
         raise BackendUnavailableError(f"cannot read {where}: {_deadline_reason(deadline)}") from exc
     if isinstance(exc, ResourceNotFoundError):
-        raise SecretNotFoundError(ref.describe(), "not found") from exc
+        raise SecretNotFoundError(ref) from exc
     if isinstance(exc, ClientAuthenticationError) and not _from_key_vault(exc):
         # The credential failed (its own HTTP status is not Key Vault's).
         lines = message_lines(exc)
@@ -83,7 +83,7 @@ def _translate_status(
     code, message = _error(exc)
     status = exc.status_code or 0
     if status == 403 and code == "SecretDisabled":
-        raise SecretNotFoundError(ref.describe(), "disabled") from exc
+        raise SecretNotFoundError(ref, MissingReason.DISABLED) from exc
     if status == 401:
         # The challenge was answered and the token still refused (expired, wrong tenant...).
         raise BackendAuthError(

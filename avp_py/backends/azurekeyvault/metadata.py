@@ -26,25 +26,25 @@ from avp_py.backends.azurekeyvault import sdk
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.base import SecretState
 from avp_py.errors import SecretNotFoundError
-from avp_py.model import Deadline, SecretRef
+from avp_py.model import Deadline, MissingReason, SecretRef
 
 
-def describe_secret(
+def fetch_state(
     client: SecretClient, ref: SecretRef, deadline: Deadline, options: AzureOptions
 ) -> SecretState:
-    """The state of ``ref`` (MetadataBackend.describe) through one vault's client."""
+    """The state of ``ref`` (MetadataBackend.fetch_state) through one vault's client."""
     try:
         versions = list(client.list_properties_of_secret_versions(ref.key))
     except (AzureError, sdk.DeadlineExceeded) as exc:
         if not _listing_forbidden(exc):
             sdk.translate(exc, ref, options)
-        return describe_by_fetching(client, ref, deadline, options)
+        return state_by_fetching(client, ref, deadline, options)
     if not versions:
-        return SecretState(False, reason="not found")
+        return SecretState(False, reason=MissingReason.NOT_FOUND)
     if ref.version:
         return pinned_state(versions, ref.version)
     state = latest_state(versions)
-    return state if state is not None else describe_by_fetching(client, ref, deadline, options)
+    return state if state is not None else state_by_fetching(client, ref, deadline, options)
 
 
 def pinned_state(versions: Sequence[SecretProperties], version: str) -> SecretState:
@@ -52,7 +52,7 @@ def pinned_state(versions: Sequence[SecretProperties], version: str) -> SecretSt
     wanted = version.lower()
     found = next((p for p in versions if (p.version or "").lower() == wanted), None)
     if found is None:
-        return SecretState(False, reason=f"version {version} not found")
+        return SecretState(False, reason=MissingReason.VERSION_NOT_FOUND)
     return _state(found)
 
 
@@ -67,13 +67,15 @@ def latest_state(versions: Sequence[SecretProperties]) -> SecretState | None:
         return _state(candidates[0])
     if len({_enabled(p) for p in candidates}) == 1:  # same answer whichever is the latest
         enabled = _enabled(candidates[0])
-        return SecretState(True, enabled, None, "" if enabled else "disabled")
+        return SecretState(True, enabled, None, None if enabled else MissingReason.DISABLED)
     return None
 
 
 def _state(properties: SecretProperties) -> SecretState:
     enabled = _enabled(properties)
-    return SecretState(True, enabled, properties.version, "" if enabled else "disabled")
+    return SecretState(
+        True, enabled, properties.version, None if enabled else MissingReason.DISABLED
+    )
 
 
 def _enabled(properties: SecretProperties) -> bool:
@@ -85,14 +87,14 @@ def _listing_forbidden(exc: BaseException) -> bool:
     return isinstance(exc, HttpResponseError) and exc.status_code == 403
 
 
-def describe_by_fetching(
+def state_by_fetching(
     client: SecretClient, ref: SecretRef, deadline: Deadline, options: AzureOptions
 ) -> SecretState:
     """GET the secret and keep only its state and version; the value is never kept."""
     try:
         version = sdk.get_secret(client, ref, deadline, options).version
     except SecretNotFoundError as exc:
-        if exc.reason == "disabled":
-            return SecretState(True, False, ref.version or None, "disabled")
+        if exc.reason is MissingReason.DISABLED:
+            return SecretState(True, False, ref.version or None, MissingReason.DISABLED)
         return SecretState(False, reason=exc.reason)
     return SecretState(True, version=version)

@@ -23,7 +23,7 @@ from avp_py.backends.azurekeyvault.failures import translate
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.azurekeyvault.pipeline import DEADLINE_GRACE, DeadlineExceeded, build_client
 from avp_py.errors import BackendUnavailableError, SecretNotFoundError
-from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
 
 __all__ = [
     "DEADLINE_GRACE",
@@ -49,6 +49,6 @@ def get_secret(
     except (AzureError, DeadlineExceeded) as exc:
         translate(exc, ref, options)
     if secret.value is None:
-        raise SecretNotFoundError(ref.describe(), "has no value")
+        raise SecretNotFoundError(ref, MissingReason.NO_VALUE)
     properties = secret.properties
     return SecretValue(secret.value, properties.version, properties.content_type)

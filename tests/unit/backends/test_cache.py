@@ -28,7 +28,7 @@ class CountingBackend:
     def fetch(self, ref: SecretRef) -> SecretValue:
         self.calls += 1
         if ref.key == "absent":
-            raise SecretNotFoundError(ref.describe())
+            raise SecretNotFoundError(ref)
         return SecretValue({"nested": [SENTINEL, 1]} if ref.key == "map" else SENTINEL, "v9")
 
     def validate(self, ref: SecretRef) -> str | None:

@@ -51,7 +51,7 @@ def test_the_section_is_not_a_path(tmp_path: Path) -> None:
     backend = _backend(tmp_path, DATA)
     with pytest.raises(SecretNotFoundError):
         backend.fetch(SecretRef("#contentTypes", "kv"))
-    assert not backend.describe(SecretRef("#contentTypes", "kv")).usable
+    assert not backend.fetch_state(SecretRef("#contentTypes", "kv")).usable
 
 
 @pytest.mark.parametrize(

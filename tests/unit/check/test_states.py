@@ -1,4 +1,4 @@
-"""Looking references up for ``avp-py check``: describe when possible, never keep a value."""
+"""Looking references up for ``avp-py check``: states when possible, never keep a value."""
 
 from __future__ import annotations
 
@@ -12,27 +12,27 @@ from avp_py.backends.file import FileBackend, create
 from avp_py.check.findings import Code, Severity, Site, Usage
 from avp_py.check.states import ValueFreeBackend, classify, lookup
 from avp_py.errors import BackendAuthError, SecretNotFoundError
-from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
 from avp_py.render import start_deadline
 
 SITE = Site("in.yaml", 2, 7, "Secret", "s", "stringData.A")
 
 
 class Describing:
-    """A backend with ``describe``; ``fetch`` must never be called."""
+    """A backend with ``fetch_state``; ``fetch`` must never be called."""
 
     def __init__(self, states: dict[str, SecretState]) -> None:
         self.states = states
         self.described: list[SecretRef] = []
         self.lock = threading.Lock()
 
-    def describe(self, ref: SecretRef) -> SecretState:
+    def fetch_state(self, ref: SecretRef) -> SecretState:
         with self.lock:
             self.described.append(ref)
-        return self.states.get(ref.key, SecretState(False, reason="not found"))
+        return self.states.get(ref.key, SecretState(False, reason=MissingReason.NOT_FOUND))
 
     def fetch(self, ref: SecretRef) -> SecretValue:
-        raise AssertionError("fetch called although describe exists")
+        raise AssertionError("fetch called although fetch_state exists")
 
     def validate(self, ref: SecretRef) -> str | None:
         return "bad name" if ref.key.startswith("_") else None
@@ -42,11 +42,11 @@ class Describing:
 
 
 class Fetching:
-    """A backend without ``describe``."""
+    """A backend without ``fetch_state``."""
 
     def fetch(self, ref: SecretRef) -> SecretValue:
         if ref.key == "gone":
-            raise SecretNotFoundError(ref.describe(), "disabled")
+            raise SecretNotFoundError(ref, MissingReason.DISABLED)
         if ref.key == "denied":
             raise BackendAuthError("access denied to secret denied")
         return SecretValue("SENTINEL-value", "v9")
@@ -62,9 +62,12 @@ def _deadline() -> Deadline:
     return start_deadline(10)
 
 
-def test_describe_is_used_and_each_reference_once() -> None:
+def test_fetch_state_is_used_and_each_reference_once() -> None:
     backend = Describing(
-        {"ok": SecretState(True, version="v1"), "off": SecretState(True, False, "v2", "disabled")}
+        {
+            "ok": SecretState(True, version="v1"),
+            "off": SecretState(True, False, "v2", MissingReason.DISABLED),
+        }
     )
     assert isinstance(backend, MetadataBackend)
     usages = [
@@ -109,13 +112,15 @@ def test_backend_failures_end_the_check() -> None:
 
 
 def test_classify() -> None:
-    assert classify(SecretRef("kv", "a"), "disabled") is Code.DISABLED
-    assert classify(SecretRef("kv", "a", "7"), "version 7 not found") is Code.VERSION_NOT_FOUND
-    assert classify(SecretRef("kv", "a", "7"), "not found") is Code.NOT_FOUND
-    assert classify(SecretRef("kv", "a"), "path not found") is Code.NOT_FOUND
+    reason = MissingReason
+    assert classify(SecretRef("kv", "a"), reason.DISABLED) is Code.DISABLED
+    assert classify(SecretRef("kv", "a", "7"), reason.VERSION_NOT_FOUND) is Code.VERSION_NOT_FOUND
+    assert classify(SecretRef("kv", "a", "7"), reason.NOT_FOUND) is Code.NOT_FOUND
+    assert classify(SecretRef("kv", "a"), reason.PATH_NOT_FOUND) is Code.NOT_FOUND
+    assert classify(SecretRef("kv", "a"), reason.NO_VALUE) is Code.NOT_FOUND
 
 
-def test_file_backend_describe_agrees_with_fetch(tmp_path: Path) -> None:
+def test_file_backend_state_agrees_with_fetch(tmp_path: Path) -> None:
     data = tmp_path / "secrets.yaml"
     data.write_text('kv:\n  a: SENTINEL\n  n: null\n"kv#7":\n  a: old\n  b: only-old\n')
     backend = create(BackendContext({"AVP_FILE_PATH": str(data)}, _deadline(), 1))
@@ -124,13 +129,13 @@ def test_file_backend_describe_agrees_with_fetch(tmp_path: Path) -> None:
         SecretRef("kv", "a"): SecretState(True),
         SecretRef("kv", "a", "7"): SecretState(True, version="7"),
         SecretRef("kv", "b", "7"): SecretState(True, version="7"),
-        SecretRef("kv", "a", "8"): SecretState(False, reason="version 8 not found"),
-        SecretRef("kv", "n"): SecretState(False, reason="not found"),
-        SecretRef("kv", "z"): SecretState(False, reason="not found"),
-        SecretRef("other", "a"): SecretState(False, reason="not found"),
+        SecretRef("kv", "a", "8"): SecretState(False, reason=MissingReason.VERSION_NOT_FOUND),
+        SecretRef("kv", "n"): SecretState(False, reason=MissingReason.NOT_FOUND),
+        SecretRef("kv", "z"): SecretState(False, reason=MissingReason.NOT_FOUND),
+        SecretRef("other", "a"): SecretState(False, reason=MissingReason.NOT_FOUND),
     }
     for ref, expected in cases.items():
-        state = backend.describe(ref)
+        state = backend.fetch_state(ref)
         assert state == expected, ref
         try:
             backend.fetch(ref)
