@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -244,17 +245,26 @@ def test_component_renders_on_the_stand_in_base() -> None:
     assert all(d["metadata"].get("namespace") == "argocd" for d in docs)
 
 
-@needs_kubectl
-def test_production_overlay_renders_with_its_base_swapped(tmp_path: Path) -> None:
+def render_overlay(tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """deploy/kustomization.yaml rendered offline: its remote Argo CD base swapped for the
+    stand-in, then `edit` applied to it."""
     copy = tmp_path / "deploy"
     shutil.copytree(DEPLOY, copy)
     overlay = load(copy / "kustomization.yaml")
     overlay["resources"] = ["testdata/argocd-repo-server.yaml"]
-    overlay["patches"][0]["patch"] = overlay["patches"][0]["patch"].replace(
-        "00000000-0000-0000-0000-000000000000", "12345678-90ab-cdef-1234-567890abcdef"
-    )
+    edit(overlay)
     (copy / "kustomization.yaml").write_text(yaml.safe_dump(overlay), encoding="utf-8")
-    docs = kustomize(copy)
+    return kustomize(copy)
+
+
+@needs_kubectl
+def test_production_overlay_renders_with_its_base_swapped(tmp_path: Path) -> None:
+    def set_client_id(overlay: dict[str, Any]) -> None:
+        overlay["patches"][0]["patch"] = overlay["patches"][0]["patch"].replace(
+            "00000000-0000-0000-0000-000000000000", "12345678-90ab-cdef-1234-567890abcdef"
+        )
+
+    docs = render_overlay(tmp_path, set_client_id)
     account = find(docs, "ServiceAccount", "argocd-repo-server")
     annotations = account["metadata"]["annotations"]
     assert (
