@@ -121,9 +121,9 @@ def _scan_strings(
     for leaf in iter_strings(body):
         decoded = _decoded_template(leaf.value) if is_secret else None
         template = leaf.value if decoded is None else decoded
-        found = grammar.find_placeholders(template, directives.generic)
+        found, misses = _find(template, directives.generic)
         checked = [(p, grammar.malformed(p, directives.generic)) for p in found]
-        misses = [miss for _, miss in checked if miss]
+        misses += [miss for _, miss in checked if miss]
         misses += grammar.near_misses(template, directives.generic, found)
         if misses:
             where = location(document, leaf.path, decoded is not None)
@@ -135,16 +135,44 @@ def _scan_strings(
     return slots
 
 
+def _find(template: str, generic: bool) -> tuple[list[grammar.Placeholder], list[str]]:
+    """AVP's placeholders, and those Helm's toJson wrote JSON-escaped (issue 10 item 1), in
+    order; an escaped one inside a plain one is the plain one's text."""
+    found = grammar.find_placeholders(template, generic)
+    escaped, problems = grammar.find_escaped(template, generic)
+    if escaped:
+        found = sorted(found + _outside(escaped, found), key=lambda placeholder: placeholder.start)
+    return found, problems
+
+
+def _outside(
+    inner: list[grammar.Placeholder], outer: list[grammar.Placeholder]
+) -> list[grammar.Placeholder]:
+    """The placeholders of ``inner`` that start outside every one of ``outer`` (both sorted)."""
+    kept, index = [], 0
+    for placeholder in inner:
+        while index < len(outer) and outer[index].end <= placeholder.start:
+            index += 1
+        if index == len(outer) or placeholder.start < outer[index].start:
+            kept.append(placeholder)
+    return kept
+
+
 def _decoded_template(value: str) -> str | None:
     """A Secret value that is the base64 of placeholder text (§3.5), decoded; else None.
 
     AVP decodes when the text holds any ``<...>``; a ``<path:`` without ``>`` counts too, so
-    that its near miss is reported.
+    that its near miss is reported, and so does JSON-escaped text (``toJson | b64enc``).
     """
     decoded = decode_base64(value)
     if decoded is None:
         return None
-    return decoded if grammar.might_contain_placeholder(decoded) or "<path:" in decoded else None
+    candidate = (
+        grammar.might_contain_placeholder(decoded)
+        or "<path:" in decoded
+        or grammar.might_contain_escaped(decoded)
+    )
+    return decoded if candidate else None
 
 
 def _ref_for(placeholder: grammar.Placeholder, directives: Directives) -> SecretRef | None:

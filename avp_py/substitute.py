@@ -82,9 +82,11 @@ def _fill(slot: Slot, lookup: Lookup) -> _Filled:
         cursor = placeholder.end
         try:
             value = _evaluate(planned, lookup)
+            if placeholder.escaped:
+                value = _json_escaped(planned, value)
         except _Failed as exc:
             (missing if exc.missing else errors).append(str(exc))
-            pieces.append(placeholder.text)
+            pieces.append(slot.template[placeholder.start : placeholder.end])
             continue
         if isinstance(value, str):
             pieces.append(value)
@@ -94,6 +96,19 @@ def _fill(slot: Slot, lookup: Lookup) -> _Filled:
     pieces.append(slot.template[cursor:])
     value = whole[-1] if whole else "".join(pieces)
     return _Filled(value, tuple(missing), tuple(errors))
+
+
+def _json_escaped(planned: PlannedPlaceholder, value: YamlNode) -> str:
+    """A value for a placeholder Helm's toJson wrote JSON-escaped: JSON-escaped the same way
+    (``json.Marshal``: HTML-safe), so the JSON text around it stays valid."""
+    if isinstance(value, str):
+        return gocompat.json_string(value)[1:-1]
+    raise _Failed(
+        f"a value of type {gocompat.type_name(value)} cannot be written into the JSON string"
+        f" of the JSON-escaped placeholder {planned.placeholder.keyspec} (as Helm's toJson"
+        " writes it): end the placeholder with a string result, e.g. without jsonParse",
+        missing=False,
+    )
 
 
 def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:

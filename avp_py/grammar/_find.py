@@ -47,6 +47,9 @@ class Placeholder:
     keyspec: str
     inline: InlineRef | None
     modifiers: tuple[ModifierCall, ...]
+    # Written JSON-escaped (\u003cpath:…\u003e, Helm's toJson): ``text`` is the decoded form,
+    # ``start``/``end`` the escaped span, and the value is inserted JSON-escaped.
+    escaped: bool = False
 
 
 class _Finder:

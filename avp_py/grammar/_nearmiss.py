@@ -31,7 +31,7 @@ def near_misses(text: str, generic: bool, found: Sequence[Placeholder]) -> list[
     if not generic:  # with the annotation, '< path:kv#name>' is a placeholder (AVP §3.2)
         candidates = sorted(candidates + [m.start() for m in _SPACE_BEFORE_PATH.finditer(text)])
     starts = list(_uncovered(candidates, found))
-    problems = [_explain(text, start) for start in starts[:_EXPLAINED]]
+    problems = [explain(text, start) for start in starts[:_EXPLAINED]]
     if len(starts) > _EXPLAINED:
         problems.append(f"{len(starts) - _EXPLAINED} more malformed placeholders in this value")
     return problems
@@ -58,22 +58,27 @@ def _uncovered(positions: Sequence[int], found: Sequence[Placeholder]) -> Iterat
 
 def malformed(placeholder: Placeholder, generic: bool) -> str | None:
     """Why a found placeholder cannot be what its author meant, or None."""
+    problem = _malformed(placeholder, generic)
+    return f"{problem} (written JSON-escaped)" if problem and placeholder.escaped else problem
+
+
+def _malformed(placeholder: Placeholder, generic: bool) -> str | None:
     inline, keyspec = placeholder.inline, placeholder.keyspec
     if inline is None:
         # Generic mode: '<path:kv/name>' is a generic key no vault can hold.
-        return _explain(placeholder.text, 0) if keyspec.startswith("path:") else None
+        return explain(placeholder.text, 0) if keyspec.startswith("path:") else None
     if generic and not keyspec.startswith("path:"):
         return None  # AVP's unanchored inline search ('<mypath:a#b>'): its rules, not ours
     if "\n" in keyspec or ">" in inline.path:
         # The '<path:' up to the first '>' (or the line's end) is what was meant, and is none;
         # a line break in modifiers' arguments is AVP's (strings.Fields), not a near miss.
-        return _explain(placeholder.text, 0)
+        return explain(placeholder.text, 0)
     if inline.path != inline.path.strip():
-        return _explain(placeholder.text, 0)
+        return explain(placeholder.text, 0)
     return None
 
 
-def _explain(text: str, start: int) -> str:
+def explain(text: str, start: int) -> str:
     """``malformed placeholder <path:…>: what is wrong`` for the ``<path:`` (or ``< path:``)
     at ``start``; only the text up to its first '>' on the line is quoted."""
     stop = _first(text, start, ">\n")

@@ -84,6 +84,30 @@ def test_grammar_never_raises_and_matches_are_well_formed(text: str, generic: bo
     grammar.parse_placeholder(text)
 
 
+escaped_text = st.lists(
+    st.sampled_from(["\\u003c", "\\u003e", "\\", '"', "path:", "#", " ", "\n", "k", "|"])
+    | any_char,
+    max_size=40,
+).map("".join)
+
+
+@FUZZ
+@given(grammar_text | escaped_text, st.booleans())
+def test_near_misses_and_escaped_placeholders_never_raise(text: str, generic: bool) -> None:
+    found = grammar.find_placeholders(text, generic)
+    for problem in grammar.near_misses(text, generic, found):
+        assert problem.startswith("malformed placeholder ") or "more malformed" in problem
+    escaped, problems = grammar.find_escaped(text, generic)
+    end = 0
+    for placeholder in escaped:
+        assert placeholder.escaped and end <= placeholder.start < placeholder.end <= len(text)
+        assert text[placeholder.start :].lower().startswith("\\u003c")
+        assert placeholder.text.startswith("<") and placeholder.text.endswith(">")
+        grammar.malformed(placeholder, generic)
+        end = placeholder.end
+    assert all(isinstance(problem, str) for problem in problems)
+
+
 @FUZZ
 @given(st.text(st.sampled_from(list("<>#:|pah\n x")), min_size=1, max_size=16))
 def test_grammar_scans_each_character_a_bounded_number_of_times(motif: str) -> None:
@@ -92,6 +116,7 @@ def test_grammar_scans_each_character_a_bounded_number_of_times(motif: str) -> N
         lambda: grammar.find_generic(text),
         lambda: grammar.find_specific(text),
         lambda: grammar.parse_inline(text),
+        lambda: grammar.near_misses(text, False, grammar.find_placeholders(text, False)),
     ):
         CountingText.scanned = 0
         action()

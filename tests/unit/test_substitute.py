@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.model import Missing, MissingReason, Outcome, SecretRef, SecretValue, YamlNode
@@ -18,6 +20,7 @@ VALUES: dict[str, object] = {
     "json": '{"x": 5}',
     "secret": "SENTINEL-zz9",
     "null": "null",
+    "tricky": 'q"uote \\back<slash> & more\n\x01 \u2028 é',
 }
 
 
@@ -127,3 +130,23 @@ def test_normalize_keeps_the_digits_go_writes() -> None:
     # Issue 10, item 5: float64 → json.Marshal gives 4611686018427388000, the shortest digits.
     assert normalize(4.611686018427388e18) == 4611686018427388000
     assert normalize(-0.0) == 0
+
+
+def test_json_escaped_placeholders_get_json_escaped_values() -> None:
+    # Helm's toJson writes '<path:kv#x>' as '\u003cpath:kv#x\u003e' inside a JSON string.
+    text = json.dumps({"a": "<path:kv#tricky>", "b": "<path:kv#s>!", "c": "x"})
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e")  # as Go's json.Marshal does
+    result = _run({"kind": "ConfigMap", "data": {"j": text}})
+    assert isinstance(result.body, dict) and isinstance(result.body["data"], dict)
+    filled = result.body["data"]["j"]
+    assert isinstance(filled, str)
+    assert json.loads(filled) == {"a": VALUES["tricky"], "b": "text!", "c": "x"}
+    assert "\\u003cslash\\u003e \\u0026" in filled  # HTML-safe, as json.Marshal writes it
+
+
+def test_a_json_escaped_placeholder_needs_a_string_result() -> None:
+    body: dict[str, YamlNode] = {"kind": "Thing", "data": {"j": '{"n":"\\u003cpath:kv#n\\u003e"}'}}
+    result = _run(body)
+    assert result.body is None
+    (failure,) = result.failures
+    assert "a value of type int cannot be written into the JSON string" in failure
