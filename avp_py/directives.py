@@ -22,12 +22,6 @@ KV_VERSION = PREFIX + "kv-version"
 ROLLOUT_ON_CHANGE = PREFIX + "rollout-on-change"
 
 KNOWN = frozenset({PATH, SECRET_VERSION, IGNORE, REMOVE_MISSING, KV_VERSION, ROLLOUT_ON_CHANGE})
-# The kinds whose pod template can carry the rollout checksum.
-ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-ROLLOUT_KIND_PROBLEM = (
-    "avp.kubernetes.io/rollout-on-change annotation can only be used on Deployment,"
-    " StatefulSet or DaemonSet resources"
-)
 
 
 @dataclass(frozen=True, slots=True)

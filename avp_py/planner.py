@@ -71,8 +71,35 @@ class DocumentPlan:
 
 def location(document: Document, path: FieldPath, base64: bool = False) -> str:
     """``file (document n, line l) Kind/name field`` (``(base64-decoded)`` for such values)."""
-    suffix = " (base64-decoded)" if base64 else ""
-    return f"{document.describe()} {render_path(path)}{suffix}"
+    return f"{document.describe()} {field_name(path, base64)}"
+
+
+def field_name(path: FieldPath, base64: bool = False) -> str:
+    """A field as messages name it: ``spec.template.metadata.annotations.x``."""
+    return render_path(path) + (" (base64-decoded)" if base64 else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a document cannot be rendered, found before anything is fetched: in which document
+    and field (``path`` None: the object itself), and what. ``generate`` prints
+    :attr:`where` and the message on one line; ``check`` makes a finding of the parts."""
+
+    document: Document
+    message: str
+    path: FieldPath | None = None
+    base64: bool = False  # the field's value is base64 of the text the message is about
+
+    @property
+    def field(self) -> str:
+        """The field as messages name it (``""`` for the object itself)."""
+        return "" if self.path is None else field_name(self.path, self.base64)
+
+    @property
+    def where(self) -> str:
+        """``file (document n, line l) Kind/name`` and the field, if any."""
+        field = self.field
+        return f"{self.document.describe()} {field}" if field else self.document.describe()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +107,7 @@ class PlanResult:
     """A plan, or the problems that prevent one (reported before any fetch)."""
 
     plan: DocumentPlan
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]
 
 
 def plan_document(document: Document, directives: Directives, rules: ReferenceRules) -> PlanResult:
@@ -93,26 +120,29 @@ def plan_document(document: Document, directives: Directives, rules: ReferenceRu
     check_generic = not (directives.path and rules.path_problem(directives.path))
     for slot in slots:
         found = _slot_problems(slot, rules, check_generic)
-        problems.extend(f"{plan.where(slot)}: {problem}" for problem in found)
+        problems.extend(Problem(document, text, slot.path, slot.base64) for text in found)
     problems.extend(_key_problems(document, directives))
     return PlanResult(plan, tuple(problems))
 
 
-def _directive_problems(doc: Document, directives: Directives, rules: ReferenceRules) -> list[str]:
+def _directive_problems(
+    doc: Document, directives: Directives, rules: ReferenceRules
+) -> list[Problem]:
     problems = []
     if directives.remove_missing and doc.kind not in _REMOVABLE_KINDS:
-        problems.append(
-            f"{doc.describe()}: avp.kubernetes.io/remove-missing annotation can only be used"
+        message = (
+            "avp.kubernetes.io/remove-missing annotation can only be used"
             " on Secret or ConfigMap resources"
         )
+        problems.append(Problem(doc, message))
     problem = rules.path_problem(directives.path) if directives.path else None
     if problem:
-        problems.append(f"{doc.describe()}: {problem}")
+        problems.append(Problem(doc, problem))
     return problems
 
 
 def _scan_strings(
-    body: YamlNode, document: Document, directives: Directives, problems: list[str]
+    body: YamlNode, document: Document, directives: Directives, problems: list[Problem]
 ) -> list[Slot]:
     """The slots of every string holding placeholders; near misses go to ``problems`` (D10:
     text that looks like a placeholder and is none is an input error, never a silent miss)."""
@@ -125,9 +155,8 @@ def _scan_strings(
         checked = [(p, grammar.malformed(p, directives.generic)) for p in found]
         misses += [miss for _, miss in checked if miss]
         misses += grammar.near_misses(template, directives.generic, found)
-        if misses:
-            where = location(document, leaf.path, decoded is not None)
-            problems.extend(f"{where}: {miss}" for miss in misses)
+        encoded = decoded is not None
+        problems.extend(Problem(document, miss, leaf.path, encoded) for miss in misses)
         wellformed = [p for p, miss in checked if miss is None]  # reported, never looked up
         if wellformed:
             planned = tuple(PlannedPlaceholder(p, _ref_for(p, directives)) for p in wellformed)
@@ -202,14 +231,13 @@ def _slot_problems(slot: Slot, rules: ReferenceRules, check_generic: bool) -> It
             yield f"{reason} (placeholder {placeholder.keyspec})"
 
 
-def _key_problems(document: Document, directives: Directives) -> Iterator[str]:
+def _key_problems(document: Document, directives: Directives) -> Iterator[Problem]:
     text = document.chunk.text
     if "<" not in text and "\\" not in text:
         return  # no key can hold a placeholder (an escape could spell '<')
     for path, key in iter_keys(document.body):
         if "<" in key and ("<path:" in key or grammar.find_placeholders(key, directives.generic)):
-            where = render_path(path)
-            yield (f"{document.describe()} {where}: placeholders in keys are never replaced: {key}")
+            yield Problem(document, f"placeholders in keys are never replaced: {key}", path)
 
 
 def decode_base64(value: str) -> str | None:

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 
-from avp_py import backends, documents, output, yamlcodec
+from avp_py import backends, documents, output
 from avp_py.backends import cache
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
-from avp_py.directives import ROLLOUT_KIND_PROBLEM, ROLLOUT_KINDS, parse_directives
+from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
 from avp_py.model import Deadline, Outcome, SecretRef, YamlNode
-from avp_py.planner import DocumentPlan, plan_document
+from avp_py.planner import DocumentPlan, Problem, plan_document
 from avp_py.resolver import Resolver
 from avp_py.settings import Settings
 from avp_py.settings.policy import ReferenceRules
@@ -69,14 +69,8 @@ def render(
     build_backend: BackendBuilder = default_backend,
 ) -> RenderResult:
     """Render every document of ``sources``; raises an AvpError subclass on any failure."""
-    limits = yamlcodec.Limits(max_nodes=settings.max_nodes, max_depth=settings.max_depth)
-    docs = documents.load(sources, limits, directory_mode)
-    if not docs and not settings.allow_empty:
-        raise InputError(
-            "the input holds no Kubernetes documents; refusing to print nothing, because an"
-            " empty render makes Argo CD prune the application (use --allow-empty if intended)"
-        )
-    plans, rollouts = _plan(docs, ReferenceRules(settings.path_validation, settings.policy))
+    docs = read_documents(sources, settings, directory_mode=directory_mode)
+    plans, rollouts = _plan(docs, settings.reference_rules)
     refs = set().union(*(plan.refs() for plan in plans.values()))
     stats = BackendStats()
     context = BackendContext(settings.options, deadline, settings.max_concurrency, stats)
@@ -93,6 +87,20 @@ def render(
     return RenderResult(output.write(docs, replaced), figures)
 
 
+def read_documents(
+    sources: Iterable[Source], settings: Settings, *, directory_mode: bool, load_all: bool = False
+) -> list[Document]:
+    """The read step of ``generate`` and ``check``: every document within the settings' limits,
+    and no input at all refused unless allowed (decision D8)."""
+    docs = documents.load(sources, settings.limits, directory_mode, load_all)
+    if not docs and not settings.allow_empty:
+        raise InputError(
+            "the input holds no Kubernetes documents, and an empty render makes Argo CD prune the"
+            " application: refused (use --allow-empty or AVP_ALLOW_EMPTY=true if intended)"
+        )
+    return docs
+
+
 def _plan(
     docs: Sequence[Document], rules: ReferenceRules
 ) -> tuple[dict[int, DocumentPlan], list[int]]:
@@ -100,14 +108,14 @@ def _plan(
     checksum; every problem of every document raised at once, before anything is fetched."""
     plans: dict[int, DocumentPlan] = {}
     rollouts: list[int] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for position, document in enumerate(docs):
         if document.body is None:
             continue
         try:
             directives = parse_directives(document.body)
         except PlaceholderError as exc:
-            problems.append(f"{document.describe()}: {exc}")
+            problems.append(Problem(document, str(exc)))
             continue
         if directives.ignore:
             log.info("%s: ignored (avp.kubernetes.io/ignore)", document.describe())
@@ -118,11 +126,15 @@ def _plan(
             plans[position] = result.plan
         if directives.rollout_on_change:
             rollouts.append(position)
-            if document.kind not in ROLLOUT_KINDS:  # refused before anything is fetched
-                problems.append(f"{document.describe()}: {ROLLOUT_KIND_PROBLEM}")
+            from avp_py import rollout  # only renders that ask for it pay for importing it
+
+            problem = rollout.kind_problem(document)  # refused before anything is fetched
+            if problem:
+                problems.append(Problem(document, problem))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
-        raise PlaceholderError(f"{len(problems)} placeholder {noun}; nothing was fetched", problems)
+        lines = [f"{problem.where}: {problem.message}" for problem in problems]
+        raise PlaceholderError(f"{len(problems)} placeholder {noun}; nothing was fetched", lines)
     return plans, rollouts
 
 

@@ -17,7 +17,6 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from avp_py.directives import ROLLOUT_KIND_PROBLEM, ROLLOUT_KINDS
 from avp_py.documents import Document
 from avp_py.errors import PlaceholderError
 from avp_py.model import Outcome, SecretRef, SecretValue, YamlNode
@@ -26,7 +25,13 @@ from avp_py.planner import DocumentPlan
 log = logging.getLogger(__name__)
 
 ANNOTATION = "avp.kubernetes.io/secret-versions"
-WORKLOAD_KINDS = ROLLOUT_KINDS
+# The kinds whose pod template can carry the checksum (this module owns the rule: generate
+# applies it before fetching, check when it scans).
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+KIND_PROBLEM = (
+    "avp.kubernetes.io/rollout-on-change annotation can only be used on Deployment,"
+    " StatefulSet or DaemonSet resources"
+)
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 Names = tuple[frozenset[str], frozenset[str]]  # (Secret names, ConfigMap names)
@@ -64,10 +69,16 @@ def annotate(
     return result
 
 
+def kind_problem(document: Document) -> str | None:
+    """Why this kind of object cannot carry the checksum annotation, or None."""
+    return None if document.kind in WORKLOAD_KINDS else KIND_PROBLEM
+
+
 def template_problem(document: Document, body: YamlNode) -> str | None:
     """Why this object cannot carry the checksum annotation, or None."""
-    if document.kind not in WORKLOAD_KINDS:
-        return ROLLOUT_KIND_PROBLEM
+    problem = kind_problem(document)
+    if problem:
+        return problem
     template = _get(body, "spec", "template")
     if not isinstance(template, dict):
         return "avp.kubernetes.io/rollout-on-change needs spec.template, a mapping"

@@ -16,8 +16,7 @@ from avp_py.directives import Directives, parse_directives
 from avp_py.documents import Document
 from avp_py.errors import PlaceholderError
 from avp_py.model import SecretRef
-from avp_py.planner import DocumentPlan, ReferenceRules, Slot, plan_document
-from avp_py.walk import render_path
+from avp_py.planner import DocumentPlan, ReferenceRules, Slot, field_name, plan_document
 
 _MASKED_FIELDS = ("data", "stringData")
 
@@ -43,22 +42,22 @@ def scan(document: Document, rules: ReferenceRules) -> Scan:
         return out.build()
     if directives.ignore:
         return out.build()
-    problem = (
+    rollout_problem = (
         rollout.template_problem(document, document.body) if directives.rollout_on_change else None
     )
-    if problem:
-        out.error(Code.ANNOTATION, site, problem)
+    if rollout_problem:
+        out.error(Code.ANNOTATION, site, rollout_problem)
     result = plan_document(document, directives, _AcceptAll())
-    prefix = document.describe()
-    for text in result.problems:
-        out.error(Code.PLACEHOLDER, site, text.removeprefix(prefix).lstrip(": "))
+    for problem in result.problems:
+        field, message = problem.field, problem.message
+        out.error(Code.PLACEHOLDER, site, f"{field}: {message}" if field else message)
     for slot in result.plan.slots:
         _check_slot(result.plan, slot, rules, out)
     return out.build()
 
 
 def _check_slot(plan: DocumentPlan, slot: Slot, rules: ReferenceRules, out: ScanBuilder) -> None:
-    field = render_path(slot.path) + (" (base64-decoded)" if slot.base64 else "")
+    field = field_name(slot.path, slot.base64)
     site = Site.of(plan.document, field)
     shown = [p.placeholder for p in slot.placeholders if not _hashed(p.placeholder)]
     if shown and not is_masked(plan.document, slot):

@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 
-from avp_py import backends, documents, yamlcodec
+from avp_py import backends, yamlcodec
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
 from avp_py.check import placeholders, spc
 from avp_py.check.findings import Finding, Scan, Usage
 from avp_py.check.report import CheckReport
 from avp_py.check.states import lookup
 from avp_py.documents import Document
-from avp_py.errors import InputError
 from avp_py.model import Deadline
 from avp_py.planner import ReferenceRules
-from avp_py.render import BackendBuilder
+from avp_py.render import BackendBuilder, read_documents
 from avp_py.settings import Settings
-from avp_py.settings.policy import ReferenceRules as PolicyRules
 from avp_py.sources import Source
 
 
@@ -31,13 +29,8 @@ def check(
     build_backend: BackendBuilder | None = None,
 ) -> CheckReport:
     """Check every document of ``sources``; AvpError only for input, config or backend failures."""
-    limits = yamlcodec.Limits(max_nodes=settings.max_nodes, max_depth=settings.max_depth)
-    docs = documents.load(sources, limits, directory_mode, load_all=True)
-    if not docs and not settings.allow_empty:
-        raise InputError(
-            "the input holds no Kubernetes documents (set AVP_ALLOW_EMPTY=true if intended)"
-        )
-    rules = PolicyRules(settings.path_validation, settings.policy)
+    docs = read_documents(sources, settings, directory_mode=directory_mode, load_all=True)
+    rules, limits = settings.reference_rules, settings.limits
     scans = [scan_document(doc, rules, limits) for doc in docs if doc.body is not None]
     usages = [usage for scan in scans for usage in scan.usages]
     findings: list[Finding] = [finding for scan in scans for finding in scan.findings]

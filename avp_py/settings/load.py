@@ -22,11 +22,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from avp_py import backends, gocompat
-from avp_py.backends.cache import DEFAULT_PINNED_TTL_SECONDS, DEFAULT_TTL_SECONDS, CacheSettings
+from avp_py import backends, gocompat, yamlcodec
+from avp_py.backends.cache import CacheSettings
 from avp_py.errors import ConfigError
 from avp_py.model import AppContext
-from avp_py.settings.policy import TenantPolicy, compile_path_validation, load_policy
+from avp_py.settings import knobs
+from avp_py.settings.policy import (
+    ReferenceRules,
+    TenantPolicy,
+    compile_path_validation,
+    load_policy,
+)
 
 ARGOCD_ENV = "ARGOCD_ENV_"
 # Setting names the backends own outside AVP_* (their registry entries say which).
@@ -80,15 +86,25 @@ class Settings:
     backend: str
     options: Options = field(repr=False)
     path_validation: re.Pattern[str] | None = None
-    max_concurrency: int = 16
-    timeout_seconds: float = 45.0
+    max_concurrency: int = knobs.MAX_CONCURRENCY.default
+    timeout_seconds: float = knobs.TIMEOUT.default
     allow_empty: bool = False
-    max_input_bytes: int = 100 << 20
-    max_nodes: int = 1_000_000
-    max_depth: int = 200
+    max_input_bytes: int = knobs.MAX_INPUT_BYTES.default
+    max_nodes: int = knobs.MAX_NODES.default
+    max_depth: int = knobs.MAX_DEPTH.default
     policy: TenantPolicy = field(default_factory=TenantPolicy)
     app: AppContext = field(default_factory=AppContext)
     cache: CacheSettings | None = None
+
+    @property
+    def limits(self) -> yamlcodec.Limits:
+        """The safety limits every parsed document is checked against."""
+        return yamlcodec.Limits(max_nodes=self.max_nodes, max_depth=self.max_depth)
+
+    @property
+    def reference_rules(self) -> ReferenceRules:
+        """Which references a run may use: path validation, then the tenant policy."""
+        return ReferenceRules(self.path_validation, self.policy)
 
 
 def load_settings(
@@ -110,12 +126,12 @@ def load_settings(
         backend=backend,
         options=Options(values),
         path_validation=compile_path_validation(values.get("AVP_PATH_VALIDATION", "")),
-        max_concurrency=_integer(values, "AVP_MAX_CONCURRENCY", 16, 1, 256),
-        timeout_seconds=_seconds(values, "AVP_TIMEOUT_SECONDS", 45.0),
+        max_concurrency=knobs.MAX_CONCURRENCY.read(values),
+        timeout_seconds=knobs.TIMEOUT.read(values),
         allow_empty=_boolean(values, "AVP_ALLOW_EMPTY"),
-        max_input_bytes=_integer(values, "AVP_MAX_INPUT_BYTES", 100 << 20, 1, 1 << 40),
-        max_nodes=_integer(values, "AVP_MAX_NODES", 1_000_000, 10, 1 << 31),
-        max_depth=_integer(values, "AVP_MAX_DEPTH", 200, 4, 10_000),
+        max_input_bytes=knobs.MAX_INPUT_BYTES.read(values),
+        max_nodes=knobs.MAX_NODES.read(values),
+        max_depth=knobs.MAX_DEPTH.read(values),
         policy=load_policy(values, app),
         app=app,
         cache=_cache(values),
@@ -149,7 +165,7 @@ def _resolve(
 
 
 # Knobs an Application may only turn down: a shared, throttled vault is everyone's.
-_LOWER_ONLY = {"AVP_MAX_CONCURRENCY": 16.0, "AVP_TIMEOUT_SECONDS": 45.0}
+_LOWER_ONLY = {knob.key: float(knob.default) for knob in (knobs.MAX_CONCURRENCY, knobs.TIMEOUT)}
 
 
 def _only_lowered(per_app: Mapping[str, str], operator: Mapping[str, str]) -> None:
@@ -202,9 +218,6 @@ def _per_app(environ: Mapping[str, str], operator: Mapping[str, str]) -> dict[st
     return accepted
 
 
-YEAR = 86_400 * 365
-
-
 def _cache(values: Mapping[str, str]) -> CacheSettings | None:
     directory = values.get("AVP_CACHE_DIR", "").strip()
     if not directory:
@@ -212,40 +225,10 @@ def _cache(values: Mapping[str, str]) -> CacheSettings | None:
     return CacheSettings(
         directory=directory,
         key=values.get("AVP_CACHE_KEY", ""),
-        ttl_seconds=_seconds(values, "AVP_CACHE_TTL_SECONDS", DEFAULT_TTL_SECONDS, 0.0, YEAR),
-        max_entries=_integer(values, "AVP_CACHE_MAX_ENTRIES", 10_000, 1, 10_000_000),
-        pinned_ttl_seconds=_seconds(
-            values, "AVP_CACHE_PINNED_TTL_SECONDS", DEFAULT_PINNED_TTL_SECONDS, 0.0, YEAR
-        ),
+        ttl_seconds=knobs.CACHE_TTL.read(values),
+        max_entries=knobs.CACHE_MAX_ENTRIES.read(values),
+        pinned_ttl_seconds=knobs.CACHE_PINNED_TTL.read(values),
     )
-
-
-def _integer(values: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
-    raw = values.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        number = int(raw, 10)
-    except ValueError:
-        raise ConfigError(f"{key} must be an integer, not {raw!r}") from None
-    if not low <= number <= high:
-        raise ConfigError(f"{key} must be between {low} and {high}, not {number}")
-    return number
-
-
-def _seconds(
-    values: Mapping[str, str], key: str, default: float, low: float = 1e-3, high: float = 3600
-) -> float:
-    raw = values.get(key, "").strip()
-    if not raw:
-        return default
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ConfigError(f"{key} must be a number of seconds, not {raw!r}") from None
-    if not low <= seconds <= high:
-        raise ConfigError(f"{key} must be between {low:g} and {high:g} seconds, not {raw}")
-    return seconds
 
 
 def _boolean(values: Mapping[str, str], key: str) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from avp_py.yamlcodec._dump import dump_yaml
 from avp_py.yamlcodec._json_load import load_json
-from avp_py.yamlcodec._model import Limits, YamlSyntaxError
+from avp_py.yamlcodec._model import DEFAULT_LIMITS, Limits, YamlSyntaxError
 from avp_py.yamlcodec._quoting import needs_quotes
 from avp_py.yamlcodec._yaml_load import check_syntax, load_yaml
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "Limits",
     "check_syntax",
     "YamlSyntaxError",

@@ -82,11 +82,18 @@ def test_problems_are_collected_before_any_fetch() -> None:
     )
     problems = _plan(body).problems
     assert len(problems) == 4
-    assert "remove-missing annotation can only be used on Secret or ConfigMap" in problems[0]
-    assert any("invalid modifier: nope for placeholder k" in p for p in problems)
-    assert any("indent: invalid indentation level" in p for p in problems)
-    assert any("nested placeholders are not supported" in p for p in problems)
-    assert all(p.startswith("in.yaml (document 1, line 1) Service/x") for p in problems)
+    assert "remove-missing annotation can only be used on Secret or ConfigMap" in (
+        problems[0].message
+    )
+    assert problems[0].path is None and problems[0].field == ""  # the object itself
+    by_field = {p.field: p.message for p in problems[1:]}
+    assert by_field["data.a"] == "invalid modifier: nope for placeholder k"
+    assert "indent: invalid indentation level" in by_field["data.b"]
+    assert "nested placeholders are not supported" in by_field["data.c"]
+    assert {p.where for p in problems} == {
+        "in.yaml (document 1, line 1) Service/x",
+        *(f"in.yaml (document 1, line 1) Service/x data.{f}" for f in "abc"),
+    }
 
 
 def test_path_validation_reports_the_annotation_once() -> None:
@@ -95,18 +102,17 @@ def test_path_validation_reports_the_annotation_once() -> None:
         _annotated({"a": "<k1>", "b": "<k2>", "c": "<path:bad#x>"}, path="kv"), rules
     ).problems
     assert len(problems) == 2
-    assert "the path kv is disallowed" in problems[0]
-    assert (
+    assert "the path kv is disallowed" in problems[0].message
+    assert problems[1].message == (
         "the path bad is disallowed by AVP_PATH_VALIDATION restriction (placeholder path:bad#x)"
-        in problems[1]
     )
 
 
 def test_placeholders_in_keys_are_reported() -> None:
-    problems = _plan({"kind": "ConfigMap", "data": {"<path:kv#k>": "v"}}).problems
-    assert problems == (
-        "in.yaml (document 1, line 1) ConfigMap/? data:"
-        " placeholders in keys are never replaced: <path:kv#k>",
+    (problem,) = _plan({"kind": "ConfigMap", "data": {"<path:kv#k>": "v"}}).problems
+    assert (problem.where, problem.message) == (
+        "in.yaml (document 1, line 1) ConfigMap/? data",
+        "placeholders in keys are never replaced: <path:kv#k>",
     )
 
 

@@ -28,6 +28,7 @@ DEFAULT_TTL_SECONDS = 60.0
 # within minutes. Re-checking `enabled` instead would cost a metadata request per pinned
 # reference and run, as many requests as not caching at all.
 DEFAULT_PINNED_TTL_SECONDS = 600.0
+DEFAULT_MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CacheSettings:
     directory: str
     key: str
     ttl_seconds: float = DEFAULT_TTL_SECONDS
-    max_entries: int = 10_000
+    max_entries: int = DEFAULT_MAX_ENTRIES
     pinned_ttl_seconds: float = DEFAULT_PINNED_TTL_SECONDS
 
     def __repr__(self) -> str:

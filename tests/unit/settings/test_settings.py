@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from avp_py import yamlcodec
 from avp_py.backends.cache import CacheSettings
 from avp_py.errors import ConfigError
-from avp_py.settings import load_settings
+from avp_py.settings import Options, Settings, knobs, load_settings
 from avp_py.settings.load import PER_APP_KEYS, SECRET_KEYS, is_secret_key
 
 BASE = {"AVP_TYPE": "file"}
@@ -205,3 +206,17 @@ def test_non_secret_sidecar_keys_may_still_be_repeated_per_app() -> None:
     with pytest.raises(ConfigError, match="may not change AVP_PATH_VALIDATION"):
         load_settings({**env, "ARGOCD_ENV_AVP_PATH_VALIDATION": ".*"})
     assert not is_secret_key("AVP_SECRET_NAME_PATTERN")  # a policy, not a credential
+
+
+def test_defaults_live_in_one_place() -> None:
+    settings = load_settings({"AVP_TYPE": "file"})
+    for knob, value in [
+        (knobs.MAX_CONCURRENCY, settings.max_concurrency),
+        (knobs.TIMEOUT, settings.timeout_seconds),
+        (knobs.MAX_INPUT_BYTES, settings.max_input_bytes),
+        (knobs.MAX_NODES, settings.max_nodes),
+        (knobs.MAX_DEPTH, settings.max_depth),
+    ]:
+        assert value == knob.default, knob.key
+    assert settings.limits == yamlcodec.DEFAULT_LIMITS
+    assert Settings("file", Options({})).max_concurrency == knobs.MAX_CONCURRENCY.default
