@@ -4,6 +4,8 @@ import os
 
 from hypothesis import settings
 
+from tests.isolation import NO_SERVER
+
 pytest_plugins = ["tests.kvserver.fixtures"]
 
 # In CI the property tests are deterministic (a failing main must be reproducible); locally
@@ -11,3 +13,6 @@ pytest_plugins = ["tests.kvserver.fixtures"]
 settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Children that copy this process's environment render in-process too (tests/isolation.py).
+os.environ.update(NO_SERVER)

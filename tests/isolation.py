@@ -31,10 +31,16 @@ def is_inherited_setting(name: str, extra_prefixes: Iterable[str] = ()) -> bool:
     return upper in NAMES or upper.startswith((*PREFIXES, *extra_prefixes))
 
 
+# A child's `avp-py generate` renders in its own process, even if an `avp-py serve` of this uid
+# listens at the default socket: tests that want a server start their own (tests/server).
+NO_SERVER = {"AVP_SERVER_SOCKET": ""}
+
+
 def clean_environment(
     environ: Mapping[str, str] | None = None, extra_prefixes: Iterable[str] = ()
 ) -> dict[str, str]:
-    """``environ`` (default: this process's) without the variables a test must not inherit."""
+    """``environ`` (default: this process's) without the variables a test must not inherit,
+    and with the render server turned off (:data:`NO_SERVER`)."""
     source = os.environ if environ is None else environ
     extra = tuple(extra_prefixes)
-    return {k: v for k, v in source.items() if not is_inherited_setting(k, extra)}
+    return {**{k: v for k, v in source.items() if not is_inherited_setting(k, extra)}, **NO_SERVER}

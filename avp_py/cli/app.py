@@ -19,7 +19,9 @@ import click
 from avp_py import __version__
 from avp_py.cli import process
 from avp_py.cli.check import check
-from avp_py.render import RenderResult, render, start_deadline
+from avp_py.cli.route import Route
+from avp_py.cli.serve import serve, sidecar
+from avp_py.render import RenderResult, render
 
 log = logging.getLogger("avp_py")
 
@@ -44,6 +46,7 @@ _HELP = {
     "token": "Accepted for argocd-vault-plugin compatibility; no effect.",
     "empty": "Succeed with empty output when the input holds no documents.",
     "no_cache": "Neither read nor write the cross-run cache (AVP_CACHE_DIR) in this run.",
+    "no_server": "Render in this process even when an avp-py server (avp-py serve) is running.",
 }
 
 
@@ -71,7 +74,10 @@ def cli(ctx: click.Context) -> None:
 @click.option("--disable-token-cache", is_flag=True, help=_HELP["token"])
 @click.option("--allow-empty", is_flag=True, help=_HELP["empty"])
 @click.option("--no-cache", is_flag=True, help=_HELP["no_cache"])
+@click.option("--no-server", is_flag=True, help=_HELP["no_server"])
+@click.pass_obj
 def generate(
+    route: Route | None,
     paths: tuple[str, ...],
     config_path: str,
     secret_name: str,
@@ -80,14 +86,25 @@ def generate(
     disable_token_cache: bool,
     allow_empty: bool,
     no_cache: bool,
+    no_server: bool,
 ) -> None:
-    """Render the manifests of PATH (a file, a directory, or - for stdin) to stdout."""
+    """Render the manifests of PATH (a file, a directory, or - for stdin) to stdout.
+
+    A running avp-py server (avp-py serve, AVP_SERVER_SOCKET) renders it in a warm process;
+    the output, errors and exit code are the same.
+    """
     started = time.monotonic()
     process.configure_logging(verbose or verbose_sensitive_output)
+    # --no-server was honoured by avp_py.cli.main before click ran; a route is always known
+    # there, so its absence means a caller invoked the click app directly (tests, library).
+    route = route or Route(
+        "rendering in-process (--no-server)" if no_server else "rendering in-process"
+    )
+    log.info("%s", route.note)
     flags = {"AVP_ALLOW_EMPTY": "true"} if allow_empty else {}
     if no_cache:
         flags["AVP_CACHE_DIR"] = ""
-    result = process.guarded(lambda: _generate(paths, config_path, secret_name, flags))
+    result = process.guarded(lambda: _generate(paths, config_path, secret_name, flags, route))
     process.write_stdout(result.text)
     stats = result.stats
     log.info(
@@ -103,11 +120,15 @@ def generate(
 
 
 def _generate(
-    paths: Sequence[str], config_path: str, secret_name: str, flags: Mapping[str, str]
+    paths: Sequence[str],
+    config_path: str,
+    secret_name: str,
+    flags: Mapping[str, str],
+    route: Route,
 ) -> RenderResult:
     path = process.require_path(paths)
     settings = process.load_command_settings(config_path, secret_name, flags)
-    deadline = start_deadline(settings.timeout_seconds)
+    deadline = route.start_deadline(settings.timeout_seconds)
     inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
     return render(inputs, settings, deadline, directory_mode=directory_mode)
 
@@ -119,11 +140,14 @@ def version() -> None:
 
 
 cli.add_command(check)
+cli.add_command(serve)
+cli.add_command(sidecar)
 
 
-def run(argv: Sequence[str] | None = None) -> None:
-    """Run the command line (``avp_py.cli.main`` imports this module only when called)."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name=_prog_name())
+def run(argv: Sequence[str] | None = None, route: Route | None = None) -> None:
+    """Run the command line (``avp_py.cli.main`` imports this module only when called);
+    ``route`` says how ``generate`` came to run here (issue 13)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name=_prog_name(), obj=route)
 
 
 def _prog_name() -> str:

@@ -114,7 +114,8 @@ class AzureKeyVaultBackend:
                 self._credential = sdk.build_credential(self._options, self._deadline)
             vault = self._vaults.get(url)
             if vault is None:
-                client = sdk.build_client(url, self._credential, self._deadline, self._pool_size)
+                credential = sdk.client_credential(self._credential, self._options)
+                client = sdk.build_client(url, credential, self._deadline, self._pool_size)
                 vault = self._vaults[url] = _Vault(client)
             first, vault.primed = not vault.primed, True
             return vault, first

@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -44,6 +45,10 @@ READ_TIMEOUT = 15.0
 DEADLINE_GRACE = 0.5
 TOKEN_REQUEST = "token request"
 KEY_VAULT_REQUEST = "Key Vault request"
+
+CHALLENGE_OBSERVER: Callable[[str, str], None] | None = None
+"""Told (URL, WWW-Authenticate) of every 401 answer: set only in a render server's child, which
+keeps vaults' challenges for later renders (``warm``, issue 13)."""
 
 
 class DeadlineExceeded(Exception):  # noqa: N818 - reads better at the raise sites
@@ -125,6 +130,8 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is o
         self._last.status = None
         response = super().send(request, **kwargs)
         self._last.status = getattr(response, "status_code", None)
+        if self._last.status == 401 and CHALLENGE_OBSERVER is not None:
+            CHALLENGE_OBSERVER(request.url, response.headers.get("WWW-Authenticate", ""))
         return response
 
     def _proxies_for(self, url: str) -> dict[str, str]:

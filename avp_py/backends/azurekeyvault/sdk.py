@@ -8,7 +8,8 @@ for them:
 * ``pipeline``: the deadline-bound transport and retry policy, and ``build_client``;
 * ``credentials``: ``build_credential``, one builder per ``AVP_AZURE_CREDENTIAL`` mode;
 * ``failures``: ``translate``, Azure exceptions into the avp-py error tree;
-* ``causes``: the exception-chain walk that ``pipeline`` and ``failures`` share.
+* ``causes``: the exception-chain walk that ``pipeline`` and ``failures`` share;
+* ``warm``: ``client_credential``, the warm tokens and challenges of a render server's child.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from avp_py.backends.azurekeyvault.credentials import build_credential
 from avp_py.backends.azurekeyvault.failures import translate
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.azurekeyvault.pipeline import DEADLINE_GRACE, DeadlineExceeded, build_client
+from avp_py.backends.azurekeyvault.warm import client_credential
 from avp_py.errors import BackendUnavailableError, SecretNotFoundError
 from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
 
@@ -30,6 +32,7 @@ __all__ = [
     "DeadlineExceeded",
     "build_client",
     "build_credential",
+    "client_credential",
     "get_secret",
     "translate",
 ]
