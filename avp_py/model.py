@@ -99,6 +99,18 @@ class Missing:
 Outcome = SecretValue | Missing
 
 
+@dataclass(frozen=True, order=True, slots=True)
+class LatestVersion:
+    """A reference a render resolved at "latest", and the concrete version it was served.
+
+    ``version`` is None when the secret was missing (``remove-missing`` dropped its key). What
+    ``avp-py watch`` compares with Key Vault's current version (issue 14); never a value.
+    """
+
+    ref: SecretRef
+    version: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class AppContext:
     """The Application being rendered, from the trusted ``ARGOCD_APP_*`` variables."""

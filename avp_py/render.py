@@ -18,7 +18,7 @@ from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
-from avp_py.model import Deadline, Outcome, SecretRef, YamlNode
+from avp_py.model import Deadline, LatestVersion, Outcome, SecretRef, SecretValue, YamlNode
 from avp_py.planner import DocumentPlan, Problem, plan_document
 from avp_py.resolver import Resolver
 from avp_py.settings import Settings
@@ -44,10 +44,15 @@ class RenderStats:
 
 @dataclass(frozen=True, slots=True)
 class RenderResult:
-    """The output stream and the run's figures."""
+    """The output stream, the run's figures, and what ``avp-py watch`` records of the run.
+
+    ``latest``: every reference resolved at "latest" whose served version is known (or that
+    was missing), sorted; pinned references cannot change and are left out (issue 14).
+    """
 
     text: str = field(repr=False)  # holds the filled values
     stats: RenderStats
+    latest: tuple[LatestVersion, ...] = ()
 
 
 def default_backend(settings: Settings, context: BackendContext) -> SecretBackend:
@@ -84,7 +89,22 @@ def render(
     figures = RenderStats(
         len(docs), placeholders, len(refs), stats.get("requests"), stats.get("cache_hits")
     )
-    return RenderResult(output.write(docs, replaced), figures)
+    return RenderResult(output.write(docs, replaced), figures, latest_versions(outcomes))
+
+
+def latest_versions(outcomes: Mapping[SecretRef, Outcome]) -> tuple[LatestVersion, ...]:
+    """The "latest" references and the versions they were served; a backend that does not know
+    a concrete version (the file backend) gives nothing to compare later, so none is kept."""
+    found = []
+    for ref, outcome in outcomes.items():
+        if ref.version:
+            continue
+        if isinstance(outcome, SecretValue):
+            if outcome.version:
+                found.append(LatestVersion(ref, outcome.version))
+        else:
+            found.append(LatestVersion(ref, None))
+    return tuple(sorted(found))
 
 
 def read_documents(

@@ -19,9 +19,11 @@ import click
 from avp_py import __version__
 from avp_py.cli import process
 from avp_py.cli.check import check
+from avp_py.cli.recording import record_render
 from avp_py.cli.route import Route
 from avp_py.cli.serve import serve, sidecar
 from avp_py.render import RenderResult, render
+from avp_py.settings import Settings
 
 log = logging.getLogger("avp_py")
 
@@ -104,8 +106,11 @@ def generate(
     flags = {"AVP_ALLOW_EMPTY": "true"} if allow_empty else {}
     if no_cache:
         flags["AVP_CACHE_DIR"] = ""
-    result = process.guarded(lambda: _generate(paths, config_path, secret_name, flags, route))
+    settings, result = process.guarded(
+        lambda: _generate(paths, config_path, secret_name, flags, route)
+    )
     process.write_stdout(result.text)
+    record_render(settings, result)  # only now: the render succeeded and Argo CD has it
     stats = result.stats
     log.info(
         "%d documents, %d placeholders, %d distinct secrets, %d backend requests,"
@@ -125,12 +130,12 @@ def _generate(
     secret_name: str,
     flags: Mapping[str, str],
     route: Route,
-) -> RenderResult:
+) -> tuple[Settings, RenderResult]:
     path = process.require_path(paths)
     settings = process.load_command_settings(config_path, secret_name, flags)
     deadline = route.start_deadline(settings.timeout_seconds)
     inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
-    return render(inputs, settings, deadline, directory_mode=directory_mode)
+    return settings, render(inputs, settings, deadline, directory_mode=directory_mode)
 
 
 @cli.command()

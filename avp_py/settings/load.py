@@ -95,6 +95,7 @@ class Settings:
     policy: TenantPolicy = field(default_factory=TenantPolicy)
     app: AppContext = field(default_factory=AppContext)
     cache: CacheSettings | None = None
+    watch_state_dir: str = ""  # AVP_WATCH_STATE_DIR: where renders record what they served
 
     @property
     def limits(self) -> yamlcodec.Limits:
@@ -135,6 +136,7 @@ def load_settings(
         policy=load_policy(values, app),
         app=app,
         cache=_cache(values),
+        watch_state_dir=values.get("AVP_WATCH_STATE_DIR", "").strip(),
     )
 
 
