@@ -8,7 +8,7 @@ import json
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast, runtime_checkable
 
@@ -68,6 +68,50 @@ class MetadataBackend(Protocol):
     def fetch_state(self, ref: SecretRef) -> SecretState:
         """Existence, enabled state and concrete version of ``ref`` (``""``: the latest), asked
         of the backend (network I/O for a remote one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One version of a secret as its metadata describes it (never its value).
+
+    ``created`` is in seconds since the epoch (Key Vault's resolution is one second), None
+    when the backend does not say.
+    """
+
+    version: str
+    enabled: bool = True
+    created: float | None = None
+
+
+@runtime_checkable
+class VersionListingBackend(Protocol):
+    """Optional capability: every version of a secret, from metadata only.
+
+    ``avp-py watch`` uses it to learn a secret's current version without reading any value
+    (issue 14); a backend without it cannot be watched. ``list_versions`` ignores
+    ``ref.version``; a secret that does not exist has no versions (an empty list, not an
+    error). It raises the same :class:`avp_py.errors.BackendError` subclasses as ``fetch``
+    for anything that makes the backend unusable, must be safe to call from several threads
+    at once, and no message may contain a value.
+    """
+
+    def list_versions(self, ref: SecretRef) -> Sequence[VersionInfo]:
+        """The versions of ``ref``'s secret, in any order."""
+
+
+def latest_candidates(versions: Sequence[VersionInfo]) -> list[VersionInfo] | None:
+    """The versions that may be the latest: those created last.
+
+    More than one when several were created in the same second (Key Vault's ``created`` cannot
+    tell them apart); None when a version has no creation time, so that nothing can be said;
+    an empty list when there are no versions.
+    """
+    if any(item.created is None for item in versions):
+        return None
+    if not versions:
+        return []
+    newest = max(item.created or 0.0 for item in versions)
+    return [item for item in versions if item.created == newest]
 
 
 @dataclass

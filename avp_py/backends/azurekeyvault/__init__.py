@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from avp_py.backends.azurekeyvault.addressing import AddressError, check_secret, vault_url
 from avp_py.backends.azurekeyvault.options import AzureOptions
-from avp_py.backends.base import BackendContext, BackendStats, SecretState
+from avp_py.backends.base import BackendContext, BackendStats, SecretState, VersionInfo
 from avp_py.errors import AvpError, BackendUnavailableError, PlaceholderError, ResolutionError
 from avp_py.model import Deadline, SecretRef, SecretValue
 
@@ -73,6 +73,10 @@ class AzureKeyVaultBackend:
     def fetch_state(self, ref: SecretRef) -> SecretState:
         """MetadataBackend: the state of ``ref`` from its versions' metadata, without its value."""
         return self._request(ref, _fetch_state)
+
+    def list_versions(self, ref: SecretRef) -> list[VersionInfo]:
+        """VersionListingBackend: every version of the secret, from metadata only."""
+        return self._request(ref, _list_versions)
 
     def _request(
         self,
@@ -151,6 +155,14 @@ def _fetch_state(
     from avp_py.backends.azurekeyvault import metadata
 
     return metadata.fetch_state(client, ref, deadline, options)
+
+
+def _list_versions(
+    sdk: ModuleType, client: Any, ref: SecretRef, deadline: Deadline, options: AzureOptions
+) -> list[VersionInfo]:
+    from avp_py.backends.azurekeyvault import metadata
+
+    return metadata.list_versions(client, ref, options)
 
 
 def create(context: BackendContext) -> AzureKeyVaultBackend:

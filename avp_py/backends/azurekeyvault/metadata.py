@@ -1,4 +1,4 @@
-"""Secret metadata from Azure Key Vault without reading values (``avp-py check``).
+"""Secret metadata from Azure Key Vault without reading values (``avp-py check`` and ``watch``).
 
 ``list_properties_of_secret_versions(name)`` answers with every version's attributes (id,
 enabled, created...) and never a value, so a reference is described without fetching it:
@@ -12,20 +12,23 @@ enabled, created...) and never a value, so a reference is described without fetc
 An identity allowed to get secrets but not to list them (an access policy without
 ``list``) gets a 403 on listing: the reference is then described by fetching it, the value
 dropped on the spot. Any other failure is translated exactly as a fetch's would be.
-Imported only when a reference is described (it imports the SDK through ``sdk``).
+
+``avp-py watch`` only lists (:func:`list_versions`): it never falls back to fetching, so an
+identity that may not list gets an error saying so. Imported only when a reference is
+described or listed (it imports the SDK through ``sdk``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from azure.core.exceptions import AzureError, HttpResponseError
 from azure.keyvault.secrets import SecretClient, SecretProperties
 
 from avp_py.backends.azurekeyvault import sdk
 from avp_py.backends.azurekeyvault.options import AzureOptions
-from avp_py.backends.base import SecretState
-from avp_py.errors import SecretNotFoundError
+from avp_py.backends.base import SecretState, VersionInfo, latest_candidates
+from avp_py.errors import BackendAuthError, SecretNotFoundError
 from avp_py.model import Deadline, MissingReason, SecretRef
 
 
@@ -34,7 +37,7 @@ def fetch_state(
 ) -> SecretState:
     """The state of ``ref`` (MetadataBackend.fetch_state) through one vault's client."""
     try:
-        versions = list(client.list_properties_of_secret_versions(ref.key))
+        versions = _infos(client.list_properties_of_secret_versions(ref.key))
     except (AzureError, sdk.DeadlineExceeded) as exc:
         if not _listing_forbidden(exc):
             sdk.translate(exc, ref, options)
@@ -47,39 +50,60 @@ def fetch_state(
     return state if state is not None else state_by_fetching(client, ref, deadline, options)
 
 
-def pinned_state(versions: Sequence[SecretProperties], version: str) -> SecretState:
+def list_versions(client: SecretClient, ref: SecretRef, options: AzureOptions) -> list[VersionInfo]:
+    """Every version of ``ref``'s secret (VersionListingBackend); [] if it does not exist."""
+    try:
+        return _infos(client.list_properties_of_secret_versions(ref.key))
+    except (AzureError, sdk.DeadlineExceeded) as exc:
+        if _listing_forbidden(exc):
+            raise BackendAuthError(
+                f"the identity may not list the versions of secret {ref.key} in vault"
+                f" {ref.path} (HTTP 403): avp-py watch reads metadata only; grant it"
+                " 'Key Vault Reader' (or a list-secrets access policy) on the vault"
+            ) from exc
+        try:
+            sdk.translate(exc, ref, options)
+        except SecretNotFoundError:
+            return []  # no such secret: it has no versions
+
+
+def _infos(listing: Iterable[SecretProperties]) -> list[VersionInfo]:
+    return [
+        VersionInfo(
+            properties.version or "",
+            properties.enabled is not False,
+            properties.created_on.timestamp() if properties.created_on is not None else None,
+        )
+        for properties in listing
+    ]
+
+
+def pinned_state(versions: Sequence[VersionInfo], version: str) -> SecretState:
     """The state of one version id among the listed ones."""
     wanted = version.lower()
-    found = next((p for p in versions if (p.version or "").lower() == wanted), None)
+    found = next((p for p in versions if p.version.lower() == wanted), None)
     if found is None:
         return SecretState(False, reason=MissingReason.VERSION_NOT_FOUND)
     return _state(found)
 
 
-def latest_state(versions: Sequence[SecretProperties]) -> SecretState | None:
+def latest_state(versions: Sequence[VersionInfo]) -> SecretState | None:
     """The state of the newest version; None when the listing cannot tell (see module doc)."""
-    dated = [p for p in versions if p.created_on is not None]
-    if len(dated) != len(versions):
+    candidates = latest_candidates(versions)
+    if not candidates:
         return None
-    newest = max(p.created_on for p in dated if p.created_on is not None)
-    candidates = [p for p in dated if p.created_on == newest]
     if len(candidates) == 1:
         return _state(candidates[0])
-    if len({_enabled(p) for p in candidates}) == 1:  # same answer whichever is the latest
-        enabled = _enabled(candidates[0])
+    if len({p.enabled for p in candidates}) == 1:  # same answer whichever is the latest
+        enabled = candidates[0].enabled
         return SecretState(True, enabled, None, None if enabled else MissingReason.DISABLED)
     return None
 
 
-def _state(properties: SecretProperties) -> SecretState:
-    enabled = _enabled(properties)
-    return SecretState(
-        True, enabled, properties.version, None if enabled else MissingReason.DISABLED
-    )
-
-
-def _enabled(properties: SecretProperties) -> bool:
-    return properties.enabled is not False
+def _state(version: VersionInfo) -> SecretState:
+    enabled = version.enabled
+    reason = None if enabled else MissingReason.DISABLED
+    return SecretState(True, enabled, version.version or None, reason)
 
 
 def _listing_forbidden(exc: BaseException) -> bool:
