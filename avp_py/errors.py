@@ -131,3 +131,13 @@ class SecretNotFoundError(ResolutionError):
 
 class ModifierError(ResolutionError):
     """A modifier cannot be applied; the message is AVP's text and never contains the value."""
+
+
+def unexpected(exc: BaseException) -> str:
+    """An exception avp-py did not raise on purpose, by type and place only (``TypeError at
+    FILE:LINE``): its message may quote a value."""
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else ""
+    return f"{type(exc).__name__}{where}"

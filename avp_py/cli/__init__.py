@@ -1,4 +1,4 @@
-"""The process edge: ``avp-py generate|check|version|serve|sidecar`` (also installed as
+"""The process edge: ``avp-py generate|check|watch|version|serve|sidecar`` (also installed as
 ``argocd-vault-plugin``).
 
 The only package that touches ``os.environ``, stdin, stdout and exit codes:
@@ -6,6 +6,8 @@ The only package that touches ``os.environ``, stdin, stdout and exit codes:
 * :mod:`avp_py.cli.app`: the click group, ``generate`` and ``version``;
 * :mod:`avp_py.cli.check`: the ``check`` command;
 * :mod:`avp_py.cli.serve`: ``serve`` and ``sidecar`` (the render server, issue 13);
+* :mod:`avp_py.cli.watch`: the ``watch`` command (issue 14), and :mod:`avp_py.cli.recording`,
+  what ``generate`` records for it;
 * :mod:`avp_py.cli.process`: what every command does around the library (inputs, settings,
   logging, the ``Error:`` lines and the exit code);
 * :mod:`avp_py.cli.route`: how a ``generate`` run came to run where it runs.

@@ -22,6 +22,7 @@ from avp_py.cli.check import check
 from avp_py.cli.recording import record_render
 from avp_py.cli.route import Route
 from avp_py.cli.serve import serve, sidecar
+from avp_py.cli.watch import watch
 from avp_py.render import RenderResult, render
 from avp_py.settings import Settings
 
@@ -147,6 +148,7 @@ def version() -> None:
 cli.add_command(check)
 cli.add_command(serve)
 cli.add_command(sidecar)
+cli.add_command(watch)
 
 
 def run(argv: Sequence[str] | None = None, route: Route | None = None) -> None:

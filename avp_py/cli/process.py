@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn, TypeVar
 
 from avp_py import sources
-from avp_py.errors import ISSUES_URL, AvpError, ConfigError, ExitCode, InputError
+from avp_py.errors import ISSUES_URL, AvpError, ConfigError, ExitCode, InputError, unexpected
 from avp_py.settings import Settings, load_settings
 
 log = logging.getLogger("avp_py")
@@ -74,12 +74,7 @@ def guarded(action: Callable[[], T]) -> T:
 
 
 def _internal(exc: BaseException) -> str:
-    # The message of an unexpected exception may quote a value, so only its type and place.
-    frame = exc.__traceback__
-    while frame is not None and frame.tb_next is not None:
-        frame = frame.tb_next
-    where = f" at {frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}" if frame else ""
-    return f"internal error: {type(exc).__name__}{where}; please report it at {ISSUES_URL}"
+    return f"internal error: {unexpected(exc)}; please report it at {ISSUES_URL}"
 
 
 def fail(message: str, details: Sequence[str], code: ExitCode) -> NoReturn:

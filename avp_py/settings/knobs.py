@@ -78,3 +78,10 @@ CACHE_PINNED_TTL = Seconds(
     "AVP_CACHE_PINNED_TTL_SECONDS", cache.DEFAULT_PINNED_TTL_SECONDS, 0.0, YEAR
 )
 CACHE_MAX_ENTRIES = Count("AVP_CACHE_MAX_ENTRIES", cache.DEFAULT_MAX_ENTRIES, 1, 10_000_000)
+# avp-py watch (issue 14; avp_py.settings.watch). Argo CD renders every Application that still
+# exists at least when its manifest cache expires (reposerver.repo.cache.expiration, 24 h by
+# default): a record twice that old belongs to an Application this pod no longer renders.
+WATCH_INTERVAL = Seconds("AVP_WATCH_INTERVAL_SECONDS", 120.0, 1.0, 86_400.0)
+WATCH_RECORD_MAX_AGE = Seconds("AVP_WATCH_RECORD_MAX_AGE_SECONDS", 172_800.0, 60.0, YEAR)
+# Per refresh request: Argo CD answers only once the refresh (the render) is done.
+WATCH_ARGOCD_TIMEOUT = Seconds("AVP_WATCH_ARGOCD_TIMEOUT_SECONDS", 60.0, 0.1, 3600.0)

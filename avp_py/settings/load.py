@@ -239,3 +239,7 @@ def _boolean(values: Mapping[str, str], key: str) -> bool:
     if parsed is None:
         raise ConfigError(f"{key} must be true or false, not {raw!r}")
     return parsed
+
+
+# For the settings of other commands built in this package (settings.watch).
+parse_boolean = _boolean

@@ -8,5 +8,9 @@ hard refresh of exactly the Applications that are behind. One module per job:
 * :mod:`~avp_py.watch.records`: what a render records, and the record format (pure);
 * :mod:`~avp_py.watch.refreshes`: the refreshes the watcher asked for (pure);
 * :mod:`~avp_py.watch.store`: the state directory holding both (files);
-* the planner, the Key Vault lookups, the Argo CD client and the loop follow (issue 14).
+* :mod:`~avp_py.watch.planner`: records + current versions -> refresh decisions (pure);
+* :mod:`~avp_py.watch.lookup`: current versions through the backend layer (network, via the
+  backend's ``VersionListingBackend`` capability; never a value, never the Azure SDK here);
+* :mod:`~avp_py.watch.argocd`: the Argo CD API client (network);
+* :mod:`~avp_py.watch.cycle`: one cycle, and :mod:`~avp_py.watch.loop`, the loop.
 """

@@ -1,0 +1,106 @@
+"""``avp-py watch [--once]``: hard-refresh the Applications whose secrets changed (issue 14).
+
+Settings are read as ``generate`` reads them (the backend's, from the environment, ``-c`` or
+``-s``), plus the watcher's own (:mod:`avp_py.settings.watch`). A configuration problem stops
+the command at start with an ``Error:`` line and exit code 2; after that nothing the network,
+the files or Argo CD do stops it: ``--once`` runs one cycle and exits 0, the loop runs until
+SIGTERM or SIGINT and then exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from contextlib import closing
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import click
+
+from avp_py.cli import process
+from avp_py.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from avp_py.watch.cycle import Watcher
+
+log = logging.getLogger("avp_py.watch")
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  --once: the cycle ran; the loop: stopped by SIGTERM or SIGINT
+  1  internal error (a bug: please report it)
+  2  configuration error (settings, Argo CD address or token, state directory)
+Failures of Key Vault or Argo CD are logged and retried next cycle; they never stop it."""
+
+_HELP = {
+    "once": "Run one cycle, then exit (cron, tests, debugging).",
+    "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
+    "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
+    "verbose": "Log a summary line after every cycle.",
+}
+
+
+@click.command(epilog=EXIT_CODES_HELP)
+@click.option("--once", is_flag=True, help=_HELP["once"])
+@click.option("-c", "--config-path", default="", help=_HELP["config"])
+@click.option("-s", "--secret-name", default="", help=_HELP["secret"])
+@click.option("--verbose", is_flag=True, help=_HELP["verbose"])
+def watch(once: bool, config_path: str, secret_name: str, verbose: bool) -> None:
+    """Ask Argo CD to hard-refresh the Applications whose Key Vault secrets have a new version.
+
+    Every AVP_WATCH_INTERVAL_SECONDS (default 120), compares the versions the renders recorded
+    in AVP_WATCH_STATE_DIR with the current ones (metadata only, one request per secret) and
+    asks ARGOCD_SERVER for a hard refresh of each Application that is behind.
+    """
+    _configure_logging()
+    from avp_py.watch import loop
+
+    watcher, interval = process.guarded(lambda: _build(config_path, secret_name))
+    if once:
+        loop.run_once(watcher, verbose)
+        return
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    log.info("a cycle every %g s (jittered)", interval)
+    process.guarded(lambda: loop.run_forever(watcher, interval, stop, verbose))
+    sys.exit(int(ExitCode.OK))
+
+
+def _build(config_path: str, secret_name: str) -> tuple[Watcher, float]:
+    """Everything the cycles need, checked before the first one: settings, the backend's
+    capability and credentials settings, the state directory, the CA bundle."""
+    from avp_py.backends.base import BackendContext
+    from avp_py.render import start_deadline
+    from avp_py.settings.watch import load_watch_settings
+    from avp_py.watch.argocd import ArgoCdClient
+    from avp_py.watch.cycle import Watcher, listing_backend
+    from avp_py.watch.store import StateDirectory, StateUnavailable
+
+    settings = process.load_command_settings(config_path, secret_name, {})
+    config = load_watch_settings(settings, os.environ)
+    build = listing_backend(settings)
+    with closing(build(BackendContext(settings.options, start_deadline(1.0), 1))):
+        pass  # building a backend sends nothing; it checks the settings and the capability
+    try:
+        StateDirectory(config.state_dir).open()
+    except StateUnavailable as exc:
+        raise ConfigError(str(exc)) from None
+    client = ArgoCdClient(config.argocd)
+    return Watcher(settings, config, build, client), config.interval_seconds
+
+
+def _configure_logging() -> None:
+    """Refresh lines and warnings always (a long-running process's log, with timestamps);
+    avp-py's other diagnostics stay at warning, third-party libraries silent."""
+    process.configure_logging(verbose=False)
+    handler = logging.getLogger("avp_py").handlers[0]
+    handler.setFormatter(logging.Formatter("%(asctime)s avp-py watch: %(message)s"))
+    log.setLevel(logging.INFO)
