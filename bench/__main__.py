@@ -12,6 +12,8 @@ from bench.measure import BenchError
 from bench.report import render_report
 from bench.scenarios import SCENARIOS, Options
 
+WATCH = "watch"  # avp-py watch's requests per cycle (bench/watch.py), reported after the rest
+
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -22,9 +24,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        choices=list(SCENARIOS),
+        choices=[*SCENARIOS, WATCH],
         metavar="SCENARIO",
-        help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+        help=f"run only this scenario (repeatable): {', '.join([*SCENARIOS, WATCH])}",
     )
     parser.add_argument(
         "--quick", action="store_true", help="1 run each and a 2 MiB passthrough stream (CI)"
@@ -45,19 +47,35 @@ def options_from(args: argparse.Namespace) -> Options:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     options = options_from(args)
-    from bench.suite import run_suite  # imports the test server: only when running
-
+    selected = args.only or [*SCENARIOS, WATCH]
+    renders = [name for name in selected if name in SCENARIOS]
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     try:
-        suite = run_suite(options, args.only or list(SCENARIOS), args.avp)
+        report = _renders_report(options, renders, args.avp, command) if renders else ""
+        if WATCH in selected:
+            report += _watch_report(options, args.avp, command, standalone=not renders)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
-    report = render_report(suite, command)
     sys.stdout.write(report)
     if args.output:
         args.output.write_text(report, encoding="utf-8")
     return 0
+
+
+def _renders_report(options: Options, names: list[str], avp: Path | None, command: str) -> str:
+    from bench.suite import run_suite  # imports the test server: only when running
+
+    return render_report(run_suite(options, names, avp), command)
+
+
+def _watch_report(options: Options, avp: Path | None, command: str, standalone: bool) -> str:
+    from bench.suite import avp_command
+    from bench.watch import run_watch, watch_table
+
+    outcome = run_watch(avp or avp_command(Path(sys.executable)), options.latency)
+    title = f"## avp-py benchmark: watch\n\nCommand: `{command}`\n\n" if standalone else "\n"
+    return f"{title}### avp-py watch: requests per cycle (issue 14)\n\n{watch_table(outcome)}\n"
 
 
 if __name__ == "__main__":

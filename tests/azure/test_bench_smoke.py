@@ -117,3 +117,16 @@ def test_small_app_scenario_and_report(context: Context) -> None:
     assert "| small-app |" in report
     assert {t.name for t in targets(suite)} >= {"small app: cold, vs AVP's least time"}
     assert median_sample(outcome.samples) == outcome.median
+
+
+def test_watch_scenario_counts_one_listing_per_secret_and_no_value_read() -> None:
+    from bench.watch import APPS, SECRETS, run_watch, watch_table
+
+    outcome = run_watch(avp_command(Path(sys.executable)), latency=0.0)
+    quiet, rotated, again = outcome.cycles
+    for cycle in outcome.cycles:
+        assert cycle.listings == SECRETS and cycle.gets == 0
+        assert f"{APPS} record(s) of {APPS} Application(s)" in cycle.summary
+    assert outcome.affected == 100
+    assert (quiet.argocd, rotated.argocd, again.argocd) == (0, outcome.affected, 0)
+    assert f"| 50 secrets rotated | {rotated.key_vault} | {SECRETS} | 0 |" in watch_table(outcome)
