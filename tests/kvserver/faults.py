@@ -123,6 +123,8 @@ class Faults(VaultFaults):
     def __init__(self) -> None:
         self.token_endpoint_down: bool = False
         """Token endpoints (managed identity and login hosts) answer 503."""
+        self.token_retry_after: float | None = None
+        """With ``token_endpoint_down``: the 503 asks to retry after this many seconds."""
         self.token_latency: float = 0.0
         """Seconds to sleep before answering a token request."""
         self.token_ttl: float | None = None
@@ -136,6 +138,7 @@ class Faults(VaultFaults):
         super().clear()
         with self._lock:
             self.token_endpoint_down = False
+            self.token_retry_after = None
             self.token_latency = 0.0
             self.token_ttl = None
             self.reject_tokens_as_expired = False

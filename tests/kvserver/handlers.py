@@ -477,7 +477,13 @@ def _next_link(req: Request, start: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _aad_error(status: int, error: str, description: str, code: int) -> Response:
+def _aad_error(
+    status: int,
+    error: str,
+    description: str,
+    code: int,
+    headers: list[tuple[str, str]] | None = None,
+) -> Response:
     body = {
         "error": error,
         "error_description": description,
@@ -487,7 +493,7 @@ def _aad_error(status: int, error: str, description: str, code: int) -> Response
         "correlation_id": str(uuid.uuid4()),
         "error_uri": "https://login.microsoftonline.com/error?code=" + str(code),
     }
-    return json_response(status, body)
+    return json_response(status, body, headers)
 
 
 class IdentityApi:
@@ -497,6 +503,10 @@ class IdentityApi:
     def _ttl(self) -> float:
         ttl = self.state.faults.token_ttl
         return DEFAULT_TTL if ttl is None else ttl
+
+    def _retry_after(self) -> list[tuple[str, str]]:
+        seconds = self.state.faults.token_retry_after
+        return [] if seconds is None else [("Retry-After", f"{seconds:g}")]
 
     def _pause(self) -> None:
         if self.state.faults.token_latency > 0:
@@ -509,7 +519,8 @@ class IdentityApi:
         self.state.counters.incr("token", "managed")
         self._pause()
         if self.state.faults.token_endpoint_down:
-            return json_response(503, {"statusCode": 503, "message": "Service unavailable"})
+            body = {"statusCode": 503, "message": "Service unavailable"}
+            return json_response(503, body, self._retry_after())
         problem = self._managed_problem(req)
         if problem is not None:
             return json_response(problem[0], {"statusCode": problem[0], "message": problem[1]})
@@ -593,7 +604,13 @@ class IdentityApi:
         self.state.counters.incr("token", kind)
         self._pause()
         if self.state.faults.token_endpoint_down:
-            return _aad_error(503, "temporarily_unavailable", "AADSTS90033: kvserver fault.", 90033)
+            return _aad_error(
+                503,
+                "temporarily_unavailable",
+                "AADSTS90033: kvserver fault.",
+                90033,
+                self._retry_after(),
+            )
         if not self._tenant_ok(tenant):
             return _unknown_tenant(tenant)
         problem = _form_problem(form) or self._client_problem(form, kind)
