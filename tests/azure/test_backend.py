@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from avp_py.backends.azurekeyvault import sdk
 from avp_py.backends.azurekeyvault.options import AzureOptions
@@ -28,6 +29,7 @@ from avp_py.errors import (
 )
 from avp_py.model import Deadline, MissingReason, SecretRef
 from tests.kvserver import KeyVaultServer, eventually
+from tests.kvserver.certificates import shared_chain
 
 from .conftest import KINDS, TOKEN_KIND, BackendFactory, Kind, error_text, secret_free
 
@@ -216,6 +218,75 @@ def test_an_unusable_certificate_is_a_config_error(
     with pytest.raises(ConfigError, match="AVP_AZURE_CREDENTIAL=environment"):
         backend.fetch(SecretRef(VAULT, "db"))
     assert kv.connections() == 0
+
+
+def _client_certificate(path: Path, key_password: bytes | None, *, with_certificate: bool) -> None:
+    """A client certificate file: the leaf's key (encrypted with ``key_password``), and the leaf."""
+    chain = shared_chain()
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(key_password)
+        if key_password
+        else serialization.NoEncryption()
+    )
+    key = chain.leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    path.write_bytes(key + (chain.pem(chain.leaf).encode() if with_certificate else b""))
+
+
+@pytest.mark.parametrize("with_certificate", [True, False], ids=["key-and-cert", "key-only"])
+@pytest.mark.parametrize(
+    ("key_password", "given", "expected"),
+    [
+        (b"sentinel-key-password", "", "AZURE_CLIENT_CERTIFICATE_PASSWORD is not set"),
+        (
+            b"sentinel-key-password",
+            "sentinel-wrong-password",
+            "check AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        ),
+        (None, "sentinel-needless-password", "AZURE_CLIENT_CERTIFICATE_PASSWORD is set"),
+    ],
+    ids=["no-password", "wrong-password", "password-for-a-plain-key"],
+)
+def test_a_certificate_password_that_does_not_fit_is_a_config_error(
+    kv: KeyVaultServer,
+    make_backend: BackendFactory,
+    tmp_path: Path,
+    with_certificate: bool,
+    key_password: bytes | None,
+    given: str,
+    expected: str,
+) -> None:
+    kv.set_secret(VAULT, "db", VALUE)
+    certificate = tmp_path / "client.pem"
+    _client_certificate(certificate, key_password, with_certificate=with_certificate)
+    backend = make_backend(
+        "environment",
+        AZURE_CLIENT_SECRET="",
+        AZURE_CLIENT_CERTIFICATE_PATH=str(certificate),
+        AZURE_CLIENT_CERTIFICATE_PASSWORD=given,
+    )
+    with pytest.raises(ConfigError) as caught:
+        backend.fetch(SecretRef(VAULT, "db"))
+    text = error_text(caught.value)
+    assert f"AZURE_CLIENT_CERTIFICATE_PATH={certificate}" in str(caught.value)
+    assert expected in str(caught.value)
+    assert secret_free(text, kv, VALUE, given, "sentinel-key-password")
+    assert kv.connections() == 0
+
+
+def test_a_token_file_removed_after_start_up_is_an_auth_error(
+    kv: KeyVaultServer, make_backend: BackendFactory
+) -> None:
+    kv.set_secret(VAULT, "db", VALUE)
+    backend = make_backend("workload")
+    Path(kv.federated_token_file()).unlink()  # the file make_backend's settings name
+
+    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    text = error_text(error)
+    assert "a credential file cannot be read" in str(error) and "db" in str(error)
+    assert "AZURE_FEDERATED_TOKEN_FILE" in text
+    assert kv.counts(VAULT, "get") == 0
 
 
 @pytest.mark.parametrize("fault", ["issued_expired", "rejected_as_expired"])

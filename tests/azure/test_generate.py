@@ -443,6 +443,32 @@ def test_incomplete_credential_settings_are_a_config_error(kv: KeyVaultServer, a
     assert kv.connections() == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("absent.jwt", "does not exist"),
+        (".", "is a directory"),
+        ("empty.jwt", "is empty"),
+        ("a-file/token", "cannot be read"),  # ENOTDIR: what a wrong mount looks like too
+    ],
+    ids=["missing", "directory", "empty", "not-a-directory-on-the-way"],
+)
+def test_an_unusable_workload_token_file_is_a_config_error_at_start_up(
+    kv: KeyVaultServer, avp: Runner, tmp_path: Path, name: str, problem: str
+) -> None:
+    (tmp_path / "empty.jwt").write_text("")
+    (tmp_path / "a-file").write_text("x")
+    token_file = str(tmp_path / name)
+    env = {"AVP_AZURE_CREDENTIAL": "workload", "AZURE_FEDERATED_TOKEN_FILE": token_file}
+    run = avp(MANIFEST, credential="workload", env=env)
+    _assert_failed_closed(run, 2, kv)
+    first = run.stderr.splitlines()[0]
+    assert first.startswith(f"Error: AZURE_FEDERATED_TOKEN_FILE={token_file} {problem}"), first
+    assert "azure.workload.identity/use" in run.stderr  # the fix
+    assert "internal error" not in run.stderr and "Traceback" not in run.stderr
+    assert kv.connections() == 0
+
+
 def test_no_value_in_stderr_when_values_break_modifiers(
     kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
 ) -> None:

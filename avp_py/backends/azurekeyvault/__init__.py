@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from avp_py.backends.azurekeyvault.addressing import AddressError, check_secret, vault_url
+from avp_py.backends.azurekeyvault.localfiles import check_credential_files
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.base import BackendContext, BackendStats, SecretState, VersionInfo
 from avp_py.errors import AvpError, BackendUnavailableError, PlaceholderError, ResolutionError
@@ -168,7 +169,9 @@ def _list_versions(
 def create(context: BackendContext) -> AzureKeyVaultBackend:
     """Build the backend from ``AVP_AZURE_*``/``AZURE_*`` options (no network, no SDK import).
 
-    ConfigError if the options are invalid or the chosen credential lacks a setting.
+    ConfigError if the options are invalid, the chosen credential lacks a setting or the workload
+    identity token file is missing or unusable.
     """
     options = AzureOptions.from_options(context.options)
+    check_credential_files(options)
     return AzureKeyVaultBackend(options, context.deadline, context.max_concurrency, context.stats)

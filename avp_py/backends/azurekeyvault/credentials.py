@@ -110,14 +110,41 @@ def _service_principal(options: AzureOptions, transport: DeadlineTransport) -> T
             transport=transport,
             **_authority(options),
         )
-    return CertificateCredential(
-        options.tenant_id,
-        options.client_id,
-        certificate_path=options.certificate_path,
-        password=options.certificate_password or None,
-        transport=transport,
-        **_authority(options),
-    )
+    try:
+        return CertificateCredential(
+            options.tenant_id,
+            options.client_id,
+            certificate_path=options.certificate_path,
+            password=options.certificate_password or None,
+            transport=transport,
+            **_authority(options),
+        )
+    except (OSError, TypeError, ValueError) as exc:
+        raise ValueError(_unusable_certificate(exc, options)) from exc
+
+
+def _unusable_certificate(exc: Exception, options: AzureOptions) -> str:
+    """Why the client certificate cannot be loaded, naming the settings to fix."""
+    path = f"AZURE_CLIENT_CERTIFICATE_PATH={options.certificate_path}"
+    password = bool(options.certificate_password)
+    if isinstance(exc, TypeError):
+        # cryptography's answer to a password that does not fit the key: none given for an
+        # encrypted key, or one given for a key that is not encrypted.
+        if password:
+            return (
+                f"{path} holds a private key that is not encrypted, but"
+                " AZURE_CLIENT_CERTIFICATE_PASSWORD is set: unset it"
+            )
+        return (
+            f"{path} holds an encrypted private key and AZURE_CLIENT_CERTIFICATE_PASSWORD is"
+            " not set: set it to the key's password"
+        )
+    if isinstance(exc, OSError):
+        return f"{path} cannot be read: {exc.strerror or type(exc).__name__}"
+    reason = message_lines(exc)[0]
+    if password and "password" in reason.lower():
+        return f"{path}: {reason} (check AZURE_CLIENT_CERTIFICATE_PASSWORD)"
+    return f"{path}: {reason}"
 
 
 def _authority(options: AzureOptions) -> dict[str, str]:

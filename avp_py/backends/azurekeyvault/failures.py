@@ -49,6 +49,14 @@ def translate(exc: Exception, ref: SecretRef, options: AzureOptions) -> NoReturn
         ) from exc
     if deadline is not None:
         raise BackendUnavailableError(f"cannot read {where}: {_deadline_reason(deadline)}") from exc
+    if isinstance(exc, OSError):
+        # Not wrapped by azure-core, so not the network's: a file the credential reads when it
+        # asks for a token (the workload identity token file, removed after start-up).
+        reason = exc.strerror or type(exc).__name__
+        raise BackendAuthError(
+            f"could not get a token to read {where}: a credential file cannot be read: {reason}",
+            [options.hint],
+        ) from exc
     if isinstance(exc, ResourceNotFoundError):
         raise SecretNotFoundError(ref) from exc
     if isinstance(exc, ClientAuthenticationError) and not _from_key_vault(exc):

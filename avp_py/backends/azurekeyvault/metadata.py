@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from azure.core.exceptions import AzureError, HttpResponseError
+from azure.core.exceptions import HttpResponseError
 from azure.keyvault.secrets import SecretClient, SecretProperties
 
 from avp_py.backends.azurekeyvault import sdk
@@ -38,7 +38,7 @@ def fetch_state(
     """The state of ``ref`` (MetadataBackend.fetch_state) through one vault's client."""
     try:
         versions = _infos(client.list_properties_of_secret_versions(ref.key))
-    except (AzureError, sdk.DeadlineExceeded) as exc:
+    except sdk.FAILURES as exc:
         if not _listing_forbidden(exc):
             sdk.translate(exc, ref, options)
         return state_by_fetching(client, ref, deadline, options)
@@ -54,7 +54,7 @@ def list_versions(client: SecretClient, ref: SecretRef, options: AzureOptions) -
     """Every version of ``ref``'s secret (VersionListingBackend); [] if it does not exist."""
     try:
         return _infos(client.list_properties_of_secret_versions(ref.key))
-    except (AzureError, sdk.DeadlineExceeded) as exc:
+    except sdk.FAILURES as exc:
         if _listing_forbidden(exc):
             raise BackendAuthError(
                 f"the identity may not list the versions of secret {ref.key} in vault"

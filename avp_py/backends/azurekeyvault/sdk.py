@@ -29,6 +29,7 @@ from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
 
 __all__ = [
     "DEADLINE_GRACE",
+    "FAILURES",
     "DeadlineExceeded",
     "build_client",
     "build_credential",
@@ -36,6 +37,10 @@ __all__ = [
     "get_secret",
     "translate",
 ]
+
+# What a call into the SDK raises that ``translate`` maps: azure-core's errors, our deadline
+# refusal (deliberately not an AzureError), and the OSError of a credential reading a file.
+FAILURES = (AzureError, DeadlineExceeded, OSError)
 
 
 def get_secret(
@@ -49,7 +54,7 @@ def get_secret(
         )
     try:
         secret = client.get_secret(ref.key, ref.version or None, timeout=left)
-    except (AzureError, DeadlineExceeded) as exc:
+    except FAILURES as exc:
         translate(exc, ref, options)
     if secret.value is None:
         raise SecretNotFoundError(ref, MissingReason.NO_VALUE)
