@@ -1,10 +1,11 @@
 """``avp-py watch [--once]``: hard-refresh the Applications whose secrets changed (issue 14).
 
 Settings are read as ``generate`` reads them (the backend's, from the environment, ``-c`` or
-``-s``), plus the watcher's own (:mod:`avp_py.settings.watch`). A configuration problem stops
-the command at start with an ``Error:`` line and exit code 2; after that nothing the network,
-the files or Argo CD do stops it: ``--once`` runs one cycle and exits 0, the loop runs until
-SIGTERM or SIGINT and then exits 0.
+``-s``), plus the watcher's own (:mod:`avp_py.settings.watch`). ``--once`` runs one cycle: a
+configuration problem is an ``Error:`` line and exit code 2. The loop never stops for one (it
+runs beside the render sidecars, where an exited container keeps the pod from being Ready): it
+logs an ``Error:`` line every cycle and builds the watcher again, until SIGTERM or SIGINT, then
+exits 0. Nothing the network, the files or Argo CD do stops either.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 import click
 
 from avp_py.cli import process
-from avp_py.errors import ConfigError, ExitCode
+from avp_py.errors import AvpError, ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from avp_py.watch.cycle import Watcher
@@ -31,8 +32,9 @@ log = logging.getLogger("avp_py.watch")
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  --once: the cycle ran; the loop: stopped by SIGTERM or SIGINT
-  1  internal error (a bug: please report it)
-  2  configuration error (settings, Argo CD address or token, state directory)
+  1  --once: internal error (a bug: please report it)
+  2  --once: configuration error (settings, Argo CD address or token, state directory)
+The loop never exits for these: it logs an Error: line every cycle and tries again.
 Failures of Key Vault or Argo CD are logged and retried next cycle; they never stop it."""
 
 _HELP = {
@@ -58,10 +60,10 @@ def watch(once: bool, config_path: str, secret_name: str, verbose: bool) -> None
     _configure_logging()
     from avp_py.watch import loop
 
-    watcher, interval = process.guarded(lambda: _build(config_path, secret_name))
     if once:
-        loop.run_once(watcher, verbose)
-        return
+        watcher = process.guarded(lambda: _build(config_path, secret_name))
+        process.guarded(lambda: loop.run_once(watcher, verbose))
+        sys.exit(int(ExitCode.OK))
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -69,12 +71,30 @@ def watch(once: bool, config_path: str, secret_name: str, verbose: bool) -> None
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    log.info("a cycle every %g s (jittered)", interval)
-    process.guarded(lambda: loop.run_forever(watcher, interval, stop, verbose))
+    log.info("a cycle every %g s (jittered)", _interval(config_path, secret_name))
+    process.guarded(
+        lambda: loop.run_forever(
+            lambda: _build(config_path, secret_name),
+            lambda: _interval(config_path, secret_name),
+            stop,
+            verbose,
+        )
+    )
     sys.exit(int(ExitCode.OK))
 
 
-def _build(config_path: str, secret_name: str) -> tuple[Watcher, float]:
+def _interval(config_path: str, secret_name: str) -> float:
+    """``AVP_WATCH_INTERVAL_SECONDS``, or its default while the settings cannot be read."""
+    from avp_py.settings import knobs
+
+    try:
+        settings = process.load_command_settings(config_path, secret_name, {})
+        return knobs.WATCH_INTERVAL.read(settings.options)
+    except AvpError:
+        return knobs.WATCH_INTERVAL.default
+
+
+def _build(config_path: str, secret_name: str) -> Watcher:
     """Everything the cycles need, checked before the first one: settings, the backend's
     capability and credentials settings, the state directory, the CA bundle."""
     from avp_py.backends.base import BackendContext
@@ -94,7 +114,7 @@ def _build(config_path: str, secret_name: str) -> tuple[Watcher, float]:
     except StateUnavailable as exc:
         raise ConfigError(str(exc)) from None
     client = ArgoCdClient(config.argocd)
-    return Watcher(settings, config, build, client), config.interval_seconds
+    return Watcher(settings, config, build, client)
 
 
 def _configure_logging() -> None:

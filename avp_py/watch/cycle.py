@@ -111,6 +111,11 @@ class Watcher:
         self._identity = identity_of(settings.backend, settings.options)
         self._reported: set[tuple[SecretRef, str]] = set()
 
+    @property
+    def interval(self) -> float:
+        """Seconds between cycles (``AVP_WATCH_INTERVAL_SECONDS``)."""
+        return self._watch.interval_seconds
+
     def cycle(self) -> CycleReport:
         """Run one cycle (see the module docs)."""
         started = time.monotonic()

@@ -62,7 +62,7 @@ class StateDirectory:
     def open(self) -> StateDirectory:
         """Create the directory (0700) or check that it is ours and private."""
         try:
-            private_directory(self.path)
+            private_directory(self.path, "AVP_WATCH_STATE_DIR")
         except StoreUnavailable as exc:
             raise StateUnavailable(f"AVP_WATCH_STATE_DIR: {exc}") from None
         return self

@@ -16,12 +16,13 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
 import pytest
 import yaml
 
 from tests.argocdserver import ArgoCdServer
-from tests.kvserver import KeyVaultServer
+from tests.kvserver import KeyVaultServer, eventually
 
 from .conftest import Run, Runner, base_environment, console_script
 
@@ -322,7 +323,7 @@ def test_a_secret_deleted_in_key_vault_is_reported_not_refreshed(bench: Bench) -
     assert bench.refreshed() == []
 
 
-def test_configuration_errors_stop_the_watcher_at_start(bench: Bench, tmp_path: Path) -> None:
+def test_configuration_errors_stop_watch_once(bench: Bench, tmp_path: Path) -> None:
     secrets = tmp_path / "secrets.yaml"
     secrets.write_text("myvault: {shared-db: x}\n", encoding="utf-8")
     cases: Mapping[str, dict[str, str | None]] = {
@@ -340,6 +341,84 @@ def test_configuration_errors_stop_the_watcher_at_start(bench: Bench, tmp_path: 
         assert run.code == 2, (message, run.stderr)
         assert run.stderr.startswith("Error: ") and message in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
+
+
+def _start_loop(
+    bench: Bench, cwd: Path, stderr: IO[bytes], **extra: str | None
+) -> subprocess.Popen[bytes]:
+    """``avp-py watch --verbose`` (the loop, a cycle every second), its log into ``stderr``."""
+    env = base_environment()
+    env.update(bench.kv.client_env("managed"))
+    env["AVP_TYPE"] = "azurekeyvault"
+    for name, value in bench.watch_env(AVP_WATCH_INTERVAL_SECONDS="1", **extra).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return subprocess.Popen(
+        [console_script(), "watch", "--verbose"],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> bytes:
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=60)
+    return out
+
+
+def test_the_loop_outlives_configuration_problems_and_recovers(
+    bench: Bench, tmp_path: Path
+) -> None:
+    """Beside the render sidecars an exited watcher keeps the pod from being Ready: the loop
+    logs one Error: line per cycle instead, and works as soon as the problem is fixed."""
+    _rendered_all(bench)
+    bench.rotate("shared-db", SHARED_V2)
+    os.chmod(bench.state, 0o755)  # open to other users: refused
+    log = tmp_path / "watch.log"
+
+    def errors() -> list[str]:
+        lines = log.read_text(encoding="utf-8").splitlines()
+        return [line for line in lines if "avp-py watch: Error: AVP_WATCH_STATE_DIR" in line]
+
+    with log.open("wb") as stderr:
+        process = _start_loop(bench, tmp_path, stderr)
+    try:
+        assert eventually(lambda: len(errors()) >= 2, timeout=60), log.read_text()
+        assert process.poll() is None, "the watcher exited"
+        assert bench.refreshed() == []
+        assert "is open to other users (mode 0755)" in errors()[0]
+        assert "trying again in about 1 s" in errors()[0]
+        os.chmod(bench.state, 0o700)
+        assert eventually(lambda: len(bench.refreshed()) == 2, timeout=60), log.read_text()
+    finally:
+        out = _stop(process)
+    bench.logs.append(log.read_text(encoding="utf-8"))
+    assert process.returncode == 0 and out == b""
+    assert bench.refreshed() == [("apps", "payments"), ("argocd", "orders")]
+
+
+def test_the_loop_without_a_token_stays_up(bench: Bench, tmp_path: Path) -> None:
+    log = tmp_path / "watch.log"
+    with log.open("wb") as stderr:
+        process = _start_loop(bench, tmp_path, stderr, ARGOCD_AUTH_TOKEN=None)
+    try:
+        assert eventually(
+            lambda: (
+                log.read_text(encoding="utf-8").count("Error: ARGOCD_AUTH_TOKEN must be set") >= 2
+            ),
+            timeout=60,
+        ), log.read_text()
+        assert process.poll() is None, "the watcher exited"
+    finally:
+        out = _stop(process)
+    text = log.read_text(encoding="utf-8")
+    bench.logs.append(text)
+    assert process.returncode == 0 and out == b""
+    assert "Traceback" not in text
 
 
 def test_the_loop_refreshes_within_an_interval_and_stops_on_sigterm(

@@ -22,8 +22,9 @@ class StoreUnavailable(Exception):
     """The store cannot be used (permissions, corruption); the run goes on without it."""
 
 
-def private_directory(directory: Path) -> Path:
-    """Create ``directory`` 0700, or accept an existing one only if it is ours and private."""
+def private_directory(directory: Path, setting: str = "AVP_CACHE_DIR") -> Path:
+    """Create ``directory`` 0700, or accept an existing one only if it is ours and private;
+    ``setting`` names the setting to change in the message."""
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
         os.mkdir(directory, 0o700)
@@ -45,7 +46,7 @@ def private_directory(directory: Path) -> Path:
     if mode & 0o077:
         raise StoreUnavailable(
             f"{directory} is open to other users (mode {mode:04o}): make it 0700, or point"
-            " AVP_CACHE_DIR at a directory avp-py creates"
+            f" {setting} at a directory avp-py creates"
         )
     return directory
 

@@ -53,8 +53,9 @@ def test_a_directory_open_to_others_is_refused(tmp_path: Path) -> None:
     directory = tmp_path / "watch"
     directory.mkdir(mode=0o777)
     os.chmod(directory, 0o777)
-    with pytest.raises(StateUnavailable, match="AVP_WATCH_STATE_DIR: .* open to other users"):
+    with pytest.raises(StateUnavailable, match="AVP_WATCH_STATE_DIR: .* open to other users") as e:
         StateDirectory(directory).open()
+    assert "point AVP_WATCH_STATE_DIR at a directory" in str(e.value)  # not AVP_CACHE_DIR
 
 
 def test_a_symlinked_directory_is_refused(tmp_path: Path) -> None:
