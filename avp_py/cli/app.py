@@ -17,12 +17,14 @@ from collections.abc import Mapping, Sequence
 import click
 
 from avp_py import __version__
-from avp_py.cli import process
+from avp_py.cli import process, stdout
 from avp_py.cli.check import check
 from avp_py.cli.recording import record_render
 from avp_py.cli.route import Route
 from avp_py.cli.serve import serve, sidecar
 from avp_py.cli.watch import watch
+from avp_py.errors import ExitCode
+from avp_py.model import Deadline
 from avp_py.render import RenderResult, render
 from avp_py.settings import Settings
 
@@ -107,10 +109,10 @@ def generate(
     flags = {"AVP_ALLOW_EMPTY": "true"} if allow_empty else {}
     if no_cache:
         flags["AVP_CACHE_DIR"] = ""
-    settings, result = process.guarded(
+    settings, deadline, result = process.guarded(
         lambda: _generate(paths, config_path, secret_name, flags, route)
     )
-    process.write_stdout(result.text)
+    process.write_stdout(result.text, deadline)
     record_render(settings, result)  # only now: the render succeeded and Argo CD has it
     stats = result.stats
     log.info(
@@ -131,12 +133,12 @@ def _generate(
     secret_name: str,
     flags: Mapping[str, str],
     route: Route,
-) -> tuple[Settings, RenderResult]:
+) -> tuple[Settings, Deadline, RenderResult]:
     path = process.require_path(paths)
     settings = process.load_command_settings(config_path, secret_name, flags)
     deadline = route.start_deadline(settings.timeout_seconds)
     inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
-    return settings, render(inputs, settings, deadline, directory_mode=directory_mode)
+    return settings, deadline, render(inputs, settings, deadline, directory_mode=directory_mode)
 
 
 @cli.command()
@@ -153,8 +155,26 @@ cli.add_command(watch)
 
 def run(argv: Sequence[str] | None = None, route: Route | None = None) -> None:
     """Run the command line (``avp_py.cli.main`` imports this module only when called);
-    ``route`` says how ``generate`` came to run here (issue 13)."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name=_prog_name(), obj=route)
+    ``route`` says how ``generate`` came to run here (issue 13).
+
+    Whatever a command printed must reach stdout, and an interrupt is exit 130: click would
+    end both silently or as "Aborted!" (issue 11, item 4).
+    """
+    from avp_py.cli import Interrupted
+
+    stdout.guard()
+    try:
+        try:
+            cli.main(
+                args=list(argv) if argv is not None else None, prog_name=_prog_name(), obj=route
+            )
+        finally:
+            sys.stdout.flush()  # click's last words (--help) are out before the exit code
+    except stdout.StdoutError as exc:
+        stdout.discard_pending()
+        process.fail(str(exc), (), ExitCode.INTERNAL)
+    except (Interrupted, KeyboardInterrupt):
+        process.fail("interrupted", (), ExitCode.INTERRUPTED)
 
 
 def _prog_name() -> str:

@@ -14,7 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn, TypeVar
 
 from avp_py import sources
+from avp_py.cli import stdout
 from avp_py.errors import ISSUES_URL, AvpError, ConfigError, ExitCode, InputError, unexpected
+from avp_py.model import Deadline
 from avp_py.settings import Settings, load_settings
 
 log = logging.getLogger("avp_py")
@@ -24,6 +26,8 @@ T = TypeVar("T")
 def read_inputs(path: str, max_bytes: int) -> tuple[list[sources.Source], bool]:
     """The sources of ``PATH`` (``-`` for stdin) and whether it was a directory."""
     if path == "-":
+        if sys.stdin is None:  # closed when the process started
+            raise InputError("stdin is closed: there is no input to read")
         data = sys.stdin.buffer.read(max_bytes + 1)
         return [sources.decode("<stdin>", data, max_bytes)], False
     files = sources.discover(path)
@@ -80,22 +84,24 @@ def _internal(exc: BaseException) -> str:
 def fail(message: str, details: Sequence[str], code: ExitCode) -> NoReturn:
     """Write the ``Error:`` line and its details to stderr, and exit with ``code``."""
     lines = [f"Error: {message}", *(f"  {line}" for line in details)]
-    sys.stderr.write("\n".join(lines) + "\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
+    except (OSError, AttributeError, ValueError):
+        pass  # stderr is closed or gone: the exit code still tells
+
     # Worker threads may still wait on a slow backend; they are daemons, exit now.
     sys.exit(int(code))
 
 
-def write_stdout(text: str) -> None:
-    """Write the whole output at once; a reader that went away is a failure."""
+def write_stdout(text: str, deadline: Deadline | None = None) -> None:
+    """Write the whole output, within ``deadline``; a stdout that did not take every byte is a
+    failure (what the reader got is incomplete, so this run failed)."""
     try:
-        sys.stdout.buffer.write(text.encode("utf-8"))
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # What the reader got is incomplete, so this run failed.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        fail("stdout was closed before all output was written", (), ExitCode.INTERNAL)
+        stdout.write_all(text.encode("utf-8"), deadline)
+    except stdout.StdoutError as exc:
+        stdout.discard_pending()
+        fail(str(exc), (), ExitCode.INTERNAL)
 
 
 def configure_logging(verbose: bool) -> None:
