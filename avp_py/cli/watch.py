@@ -31,11 +31,13 @@ log = logging.getLogger("avp_py.watch")
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0  --once: the cycle ran; the loop: stopped by SIGTERM or SIGINT
+  0  --once: the cycle ran, every lookup and refresh request succeeded;
+     the loop: stopped by SIGTERM or SIGINT
   1  --once: internal error (a bug: please report it)
   2  --once: configuration error (settings, Argo CD address or token, state directory)
-The loop never exits for these: it logs an Error: line every cycle and tries again.
-Failures of Key Vault or Argo CD are logged and retried next cycle; they never stop it."""
+  5  --once: the cycle ran, but a Key Vault lookup or an Argo CD refresh request failed
+     (logged; a later run tries again)
+The loop never exits for these: it logs them, with an Error: line for 1 and 2, and goes on."""
 
 _HELP = {
     "once": "Run one cycle, then exit (cron, tests, debugging).",
@@ -62,7 +64,10 @@ def watch(once: bool, config_path: str, secret_name: str, verbose: bool) -> None
 
     if once:
         watcher = process.guarded(lambda: _build(config_path, secret_name))
-        process.guarded(lambda: loop.run_once(watcher, verbose))
+        report = process.guarded(lambda: loop.run_once(watcher, verbose))
+        if failed := report.failures():
+            # cron and CI see it by the code; the loop would just try again next cycle
+            process.fail(f"{failed} in this cycle (logged above)", (), ExitCode.BACKEND)
         sys.exit(int(ExitCode.OK))
     stop = threading.Event()
 

@@ -12,5 +12,6 @@ hard refresh of exactly the Applications that are behind. One module per job:
 * :mod:`~avp_py.watch.lookup`: current versions through the backend layer (network, via the
   backend's ``VersionListingBackend`` capability; never a value, never the Azure SDK here);
 * :mod:`~avp_py.watch.argocd`: the Argo CD API client (network);
-* :mod:`~avp_py.watch.cycle`: one cycle, and :mod:`~avp_py.watch.loop`, the loop.
+* :mod:`~avp_py.watch.cycle`: one cycle, :mod:`~avp_py.watch.report`, what it did (pure), and
+  :mod:`~avp_py.watch.loop`, the loop.
 """

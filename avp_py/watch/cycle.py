@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
 
 from avp_py import backends
 from avp_py.backends.base import (
@@ -34,6 +33,7 @@ from avp_py.watch.argocd import Answer, ArgoCdClient, Outcome
 from avp_py.watch.planner import Observation, Plan, Refresh
 from avp_py.watch.records import AppRecord, identity_of
 from avp_py.watch.refreshes import Requested
+from avp_py.watch.report import CycleReport
 from avp_py.watch.store import StateDirectory
 
 log = logging.getLogger("avp_py.watch")
@@ -79,19 +79,6 @@ class _Listing:
         self._backend.close()
 
 
-@dataclass
-class CycleReport:
-    """What one cycle did, for the summary line and for tests."""
-
-    plan: Plan = field(default_factory=Plan)
-    records: int = 0
-    foreign: int = 0
-    secrets: int = 0
-    requests: int = 0
-    answers: dict[str, Answer] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
 class Watcher:
     """The watcher's state across cycles: settings, the Argo CD client, what was reported."""
 
@@ -110,6 +97,7 @@ class Watcher:
         self._clock = clock
         self._identity = identity_of(settings.backend, settings.options)
         self._reported: set[tuple[SecretRef, str]] = set()
+        self._said_empty = False
 
     @property
     def interval(self) -> float:
@@ -125,6 +113,7 @@ class Watcher:
         for problem in loaded.problems:
             log.warning("damaged watch record %s", problem)
         records = self._own(loaded.records)
+        self._say_if_empty(loaded.records)
         report = CycleReport(records=len(records), foreign=len(loaded.records) - len(records))
         now = self._clock()
         live = planner.live_records(records, now, self._watch.record_max_age_seconds)
@@ -137,6 +126,19 @@ class Watcher:
         self._report_problems(report.plan)
         report.seconds = time.monotonic() - started
         return report
+
+    def _say_if_empty(self, records: Sequence[AppRecord]) -> None:
+        """Once, while there is no record: the state directory of a new pod is empty."""
+        if records:
+            self._said_empty = False
+        elif not self._said_empty:
+            self._said_empty = True
+            log.info(
+                "no watch records in %s yet: nothing is watched until Argo CD renders the"
+                " Applications (after a pod restart, at the latest when its manifest cache"
+                " expires; see docs/argocd.md)",
+                self._watch.state_dir,
+            )
 
     def _own(self, records: Sequence[AppRecord]) -> list[AppRecord]:
         """The records rendered with this watcher's backend identity; the others are left."""
@@ -265,17 +267,3 @@ def _grouped(failures: Mapping[SecretRef, str]) -> str:
         more = f" and {len(refs) - 3} more" if len(refs) > 3 else ""
         parts.append(f"{reason} ({names}{more})")
     return "; ".join(parts)
-
-
-def summary(report: CycleReport) -> str:
-    """The ``--verbose`` line of one cycle."""
-    plan = report.plan
-    asked = sum(1 for answer in report.answers.values() if answer.asked)
-    return (
-        f"cycle: {report.records} record(s) of {plan.applications} Application(s),"
-        f" {report.secrets} secret(s) looked up with {report.requests} backend request(s),"
-        f" {len(plan.refreshes)} refresh(es) due, {asked} asked, {len(plan.awaiting)} awaiting"
-        f" a render, {len(plan.unusable)} unusable and {len(plan.unknown)} unknown secret(s),"
-        f" {len(plan.expired)} record(s) expired, {report.foreign} of another identity;"
-        f" {report.seconds:.2f} s"
-    )

@@ -21,7 +21,8 @@ import threading
 from collections.abc import Callable
 
 from avp_py.errors import ISSUES_URL, AvpError, ConfigError, unexpected
-from avp_py.watch.cycle import CycleReport, Watcher, summary
+from avp_py.watch.cycle import Watcher
+from avp_py.watch.report import CycleReport, summary
 from avp_py.watch.store import StateUnavailable
 
 log = logging.getLogger("avp_py.watch")

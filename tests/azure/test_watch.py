@@ -110,11 +110,17 @@ class Bench:
             **extra,
         }
 
-    def watch(self, **extra: str | None) -> Run:
+    def watch(self, expect: int = 0, **extra: str | None) -> Run:
+        """``watch --once --verbose``; ``expect`` 5: a lookup or refresh request failed."""
         run = self.avp(args=("watch", "--once", "--verbose"), env=self.watch_env(**extra))
         self.logs.append(run.stdout + run.stderr)
-        assert run.code == 0, run.stderr
+        assert run.code == expect, run.stderr
         assert run.stdout == ""
+        if expect == 5:  # the last line says so, for cron and CI
+            last = run.stderr.splitlines()[-1]
+            assert last.startswith("Error: ") and last.endswith("in this cycle (logged above)")
+        else:
+            assert "Error: " not in run.stderr
         return run
 
     def rotate(self, name: str, value: str) -> str:
@@ -183,6 +189,13 @@ def _annotation(run: Run) -> str:
     raise AssertionError("no Deployment")
 
 
+def test_an_empty_state_directory_says_nothing_is_watched_yet(bench: Bench) -> None:
+    run = bench.watch()  # a new pod: nothing rendered since it started
+    assert f"no watch records in {bench.state} yet: nothing is watched until" in run.stderr
+    _rendered_all(bench)
+    assert "no watch records" not in bench.watch().stderr
+
+
 def test_a_rotation_refreshes_exactly_the_applications_that_read_the_secret(bench: Bench) -> None:
     first = _rendered_all(bench)
     old = bench.kv.versions(VAULT, "shared-db")[-1]
@@ -225,7 +238,10 @@ def test_argo_cd_down_is_logged_and_retried_next_cycle(bench: Bench) -> None:
     _rendered_all(bench)
     bench.rotate("shared-db", SHARED_V2)
     bench.argocd.stop()
-    down = bench.watch()
+    down = bench.watch(expect=5)
+    assert down.stderr.endswith(
+        "Error: 2 hard refresh request(s) failed in this cycle (logged above)\n"
+    )
     assert bench.refreshed() == []
     assert down.stderr.count("cannot reach Argo CD") == 2
     assert "connection refused" in down.stderr and "asking again next cycle" in down.stderr
@@ -238,10 +254,10 @@ def test_argo_cd_errors_slow_answers_and_a_wrong_token(bench: Bench) -> None:
     _rendered_all(bench)
     bench.rotate("shared-db", SHARED_V2)
     bench.argocd.fail_next(2, status=500)
-    failed = bench.watch()
+    failed = bench.watch(expect=5)
     assert failed.stderr.count("HTTP 500: injected failure") == 2 and bench.refreshed() == []
 
-    wrong = bench.watch(ARGOCD_AUTH_TOKEN="not-the-token")
+    wrong = bench.watch(expect=5, ARGOCD_AUTH_TOKEN="not-the-token")
     assert "check ARGOCD_AUTH_TOKEN" in wrong.stderr and bench.refreshed() == []
     assert "not-the-token" not in wrong.stderr
 
@@ -261,8 +277,9 @@ def test_key_vault_throttling_is_honoured_then_logged(bench: Bench) -> None:
     bench.kv.reset_counters()
     # 429 with a Retry-After longer than the cycle's deadline: nothing can be looked up
     bench.kv.faults.throttle_after(0, count=None, retry_after=30)
-    throttled = bench.watch(AVP_TIMEOUT_SECONDS="2")
+    throttled = bench.watch(expect=5, AVP_TIMEOUT_SECONDS="2")
     assert "could not be looked up, trying again next cycle" in throttled.stderr
+    assert "Error: 2 watched secret(s) could not be looked up in this cycle" in throttled.stderr
     assert "HTTP 429" in throttled.stderr and bench.refreshed() == []
     # a short burst of 429s is waited out (Retry-After) within the same cycle
     bench.kv.clear_faults()
