@@ -497,6 +497,28 @@ def test_sovereign_dns_suffix(kv: KeyVaultServer, make_backend: BackendFactory) 
     assert resources == ["https://vault.azure.cn"]
 
 
+def test_a_private_link_suffix_is_a_config_error_that_says_none_is_needed(
+    kv: KeyVaultServer, make_backend: BackendFactory
+) -> None:
+    # Real Key Vault answers a Private Link name's challenge for https://vault.azure.net, and
+    # the SDK refuses to send a token for another domain; the test server does the same.
+    kv.set_secret(VAULT, "db", VALUE)
+    backend = make_backend(AVP_AZURE_VAULT_DNS_SUFFIX="privatelink.vaultcore.azure.net")
+
+    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), ConfigError)
+    text = error_text(error)
+    assert f"{VAULT}.privatelink.vaultcore.azure.net" in str(error) and "db" in str(error)
+    assert "'https://vault.azure.net'" in str(error)
+    assert "AVP_AZURE_VAULT_DNS_SUFFIX is privatelink.vaultcore.azure.net" in str(error)
+    assert "remove AVP_AZURE_VAULT_DNS_SUFFIX" in text
+    assert "Private Link needs no suffix change" in text
+    assert kv.token_requests() == 0 and kv.counts(VAULT, "get") == 0  # no token was sent
+    assert secret_free(text, kv, VALUE)
+    # The first request's failure is the vault's: a second fetch fails the same way.
+    with pytest.raises(ConfigError, match="authentication challenge"):
+        backend.fetch(SecretRef(VAULT, "other"))
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -469,6 +469,20 @@ def test_an_unusable_workload_token_file_is_a_config_error_at_start_up(
     assert kv.connections() == 0
 
 
+def test_a_private_link_dns_suffix_is_a_config_error_not_an_internal_one(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
+) -> None:
+    env = {"AVP_AZURE_VAULT_DNS_SUFFIX": "privatelink.vaultcore.azure.net"}
+    run = avp(MANIFEST, env=env)
+    _assert_failed_closed(run, 2, kv)
+    first, *details = run.stderr.splitlines()
+    assert first.startswith("Error: cannot read secret db-password in vault myvault: "), first
+    assert "AVP_AZURE_VAULT_DNS_SUFFIX" in first and "https://vault.azure.net" in first
+    assert len(details) == 1 and "Private Link needs no suffix change" in details[0]
+    assert "internal error" not in run.stderr and "Traceback" not in run.stderr
+    assert kv.token_requests() == 0
+
+
 def test_no_value_in_stderr_when_values_break_modifiers(
     kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
 ) -> None:

@@ -7,8 +7,9 @@ TLS verification on and the real ``https://NAME.vault.azure.net`` addressing, wi
   itself with a certificate for the requested host, signed by a throw-away CA (``ca_file``);
 * the **secrets REST API** for any number of vaults (vault = first DNS label, any suffix:
   ``vault.azure.net``, ``vault.azure.cn``, ``vault.usgovcloudapi.net``, custom);
-* the **challenge** (401 + ``WWW-Authenticate``, resource from the host's suffix) and bearer
-  tokens checked for issuer (this server), audience and expiry;
+* the **challenge** (401 + ``WWW-Authenticate``, resource from the host's suffix; a Private
+  Link name ``NAME.privatelink.vaultcore.azure.net`` answers for ``vault.azure.net``, as Key
+  Vault does) and bearer tokens checked for issuer (this server), audience and expiry;
 * **token endpoints**: App Service managed identity (``IDENTITY_ENDPOINT``, plain HTTP),
   workload identity and client secret on ``login.microsoftonline.com`` (through the proxy);
 * a direct **HTTPS port** (``https_url``) serving the vault named ``direct_vault``;

@@ -46,6 +46,10 @@ CHALLENGE_AUTHORITY = {
     "vault.usgovcloudapi.net": "login.microsoftonline.us",
     "vault.microsoftazure.de": "login.microsoftonline.de",
 }
+# The resource Key Vault names in its challenge when it is not the host's own suffix: a vault
+# addressed by its Private Link name answers for the public cloud's domain, as real Key Vault
+# does (the SDK then refuses to send a token, because the resource does not cover the host).
+CHALLENGE_RESOURCE = {"privatelink.vaultcore.azure.net": "vault.azure.net"}
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PAGE_MAX = 25
@@ -341,7 +345,7 @@ class VaultApi:
         authority = CHALLENGE_AUTHORITY.get(suffix, "login.windows.net")
         header = (
             f'Bearer authorization="https://{authority}/{self.state.issuer.tenant_id}",'
-            f' resource="https://{suffix}"'
+            f' resource="https://{_resource(suffix)}"'
         )
         if error:
             header += f', error="{error}"'
@@ -364,7 +368,7 @@ class VaultApi:
     def _token_problem(self, issued: IssuedToken | None, suffix: str) -> str | None:
         if issued is None:
             return "AKV10032: Invalid issuer. The token was not issued by kvserver."
-        expected = f"https://{suffix}"
+        expected = f"https://{_resource(suffix)}"
         if normalize_resource(issued.resource) != expected.lower():
             return f"AKV10022: Invalid audience. Expected {expected}, found: {issued.resource}."
         if self.state.faults.reject_tokens_as_expired or issued.expires_on <= time.time():
@@ -458,6 +462,11 @@ def _page_args(query: Mapping[str, str]) -> tuple[int | None, int | None]:
         return size, int(marker["NextMarker"])
     except (ValueError, KeyError, TypeError, binascii.Error):
         return size, None
+
+
+def _resource(suffix: str) -> str:
+    """The domain a vault under ``suffix`` names as its resource (challenge, token audience)."""
+    return CHALLENGE_RESOURCE.get(suffix, suffix)
 
 
 def _next_link(req: Request, start: int) -> str:

@@ -1,7 +1,8 @@
 """Where a placeholder's path points (decision D7), and Azure's naming rules. Pure.
 
 AVP hard-codes ``https://NAME.vault.azure.net`` (issues #672, #692). avp-py maps a vault name
-through ``AVP_AZURE_VAULT_DNS_SUFFIX`` (sovereign clouds, private DNS zones, test servers),
+through ``AVP_AZURE_VAULT_DNS_SUFFIX`` (sovereign clouds, test servers; not Private Link, whose
+public name resolves to the private endpoint, and whose challenge names the public domain),
 takes a path with a dot as a host and one starting with ``https://`` as a URL. A host must
 still be a Key Vault host: the SDK asks for a token for whatever resource the host claims, so
 a placeholder must not be able to send the sidecar's identity to an arbitrary server.
@@ -72,6 +73,13 @@ def _checked_host(host: str, suffix: str) -> str:
     if not all(_HOST_LABEL.fullmatch(label) for label in labels):
         raise AddressError(f"invalid vault host name {host!r}")
     name, _, domain = host.partition(".")
+    if domain not in (suffix, *KNOWN_SUFFIXES) and domain.startswith("privatelink.vaultcore."):
+        # Key Vault answers a Private Link name's challenge for the public domain, so the SDK
+        # would refuse to send it a token: the public name is the one to use.
+        raise AddressError(
+            f"{host} is a Private Link name: address the vault as {name} or"
+            f" {name}.{suffix}, which resolves to the private endpoint through DNS"
+        )
     if domain not in (suffix, *KNOWN_SUFFIXES):
         raise AddressError(
             f"{host} is not a Key Vault host (expected NAME.{suffix}; set"

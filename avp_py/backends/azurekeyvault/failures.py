@@ -6,6 +6,7 @@ import json
 import re
 import ssl
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import requests
 from azure.core.exceptions import (
@@ -19,13 +20,19 @@ from azure.core.exceptions import (
     ServiceResponseTimeoutError,
 )
 
+from avp_py.backends.azurekeyvault.addressing import DEFAULT_SUFFIX, KNOWN_SUFFIXES
 from avp_py.backends.azurekeyvault.causes import find_cause
 from avp_py.backends.azurekeyvault.options import AzureOptions
-from avp_py.backends.azurekeyvault.pipeline import TOKEN_REQUEST, DeadlineExceeded
+from avp_py.backends.azurekeyvault.pipeline import (
+    TOKEN_REQUEST,
+    ChallengeMismatch,
+    DeadlineExceeded,
+)
 from avp_py.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
+    ConfigError,
     SecretNotFoundError,
 )
 from avp_py.model import MissingReason, SecretRef
@@ -42,6 +49,9 @@ def describe(ref: SecretRef) -> str:
 def translate(exc: Exception, ref: SecretRef, options: AzureOptions) -> NoReturn:
     """Map an Azure exception to the avp-py error tree (the only place that does)."""
     where = describe(ref)
+    mismatch = find_cause(exc, ChallengeMismatch)
+    if mismatch is not None:
+        raise _challenge_error(mismatch, where, options) from exc
     deadline = find_cause(exc, DeadlineExceeded)
     if deadline is not None and deadline.during == TOKEN_REQUEST:
         raise BackendAuthError(
@@ -70,6 +80,29 @@ def translate(exc: Exception, ref: SecretRef, options: AzureOptions) -> NoReturn
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         raise BackendUnavailableError(f"cannot reach {where}: {network_reason(exc)}") from exc
     raise BackendError(f"{where}: {message_lines(exc)[0]}") from exc
+
+
+def _challenge_error(mismatch: ChallengeMismatch, where: str, options: AzureOptions) -> ConfigError:
+    """The vault's domain is not the one Key Vault answers for: a wrong DNS suffix, mostly a
+    Private Link name (``privatelink.vaultcore.azure.net``), where Key Vault names
+    ``https://vault.azure.net``."""
+    domain = urlsplit(mismatch.resource).hostname or ""
+    suffix = options.dns_suffix
+    fix = (
+        f"set AVP_AZURE_VAULT_DNS_SUFFIX={domain}"
+        if domain in KNOWN_SUFFIXES and domain != DEFAULT_SUFFIX
+        else f"remove AVP_AZURE_VAULT_DNS_SUFFIX (the default is {DEFAULT_SUFFIX})"
+    )
+    return ConfigError(
+        f"cannot read {where}: {mismatch.host} answered Key Vault's authentication challenge"
+        f" for {mismatch.resource!r}, a domain that does not cover the host, so no token is"
+        f" sent (AVP_AZURE_VAULT_DNS_SUFFIX is {suffix})",
+        [
+            f"{fix} and address vaults by name or as NAME.{domain or DEFAULT_SUFFIX}: Private"
+            " Link needs no suffix change, the public name resolves to the private endpoint"
+            " through DNS (the privatelink zone)"
+        ],
+    )
 
 
 def _deadline_reason(deadline: DeadlineExceeded) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import ssl
 import threading
 import time
@@ -78,6 +79,41 @@ class DeadlineExceeded(Exception):  # noqa: N818 - reads better at the raise sit
         )
 
 
+class ChallengeMismatch(Exception):  # noqa: N818 - reads better at the raise sites
+    """Key Vault's challenge names a resource whose domain does not cover the vault's host.
+
+    azure-keyvault-secrets refuses to send a token then (a ValueError from deep inside its
+    policy); the transport sees the challenge first and raises this instead, naming both
+    domains. Not an ``AzureError``, so no retry policy tries again.
+    """
+
+    def __init__(self, host: str, resource: str) -> None:
+        self.host = host
+        self.resource = resource
+        super().__init__(f"{host} answered a challenge for resource {resource!r}")
+
+
+_CHALLENGE_TARGET = re.compile(r'\b(resource|scope)\s*=\s*"([^"]*)"', re.IGNORECASE)
+
+
+def check_challenge(url: str, header: str) -> None:
+    """ChallengeMismatch unless the challenge's scope (else resource) covers ``url``'s host,
+    by the rule the SDK applies (the host ends with ``.`` + the resource's host)."""
+    found = {name.lower(): value for name, value in _CHALLENGE_TARGET.findall(header)}
+    target = found.get("scope") or found.get("resource")
+    if target is None:
+        return  # not a Key Vault challenge: the SDK reports the 401 itself
+    host = _authority(url)
+    domain = _authority(target)
+    if not domain or not host.endswith("." + domain):
+        raise ChallengeMismatch(host, target)
+
+
+def _authority(url: str) -> str:
+    """``host[:port]`` in lower case, without the default port."""
+    return urllib.parse.urlsplit(url).netloc.lower().removesuffix(":443")
+
+
 class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is overloaded
     """azure-core's requests transport, bounded by the run's deadline.
 
@@ -130,8 +166,12 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is o
         self._last.status = None
         response = super().send(request, **kwargs)
         self._last.status = getattr(response, "status_code", None)
-        if self._last.status == 401 and CHALLENGE_OBSERVER is not None:
-            CHALLENGE_OBSERVER(request.url, response.headers.get("WWW-Authenticate", ""))
+        if self._last.status == 401:
+            challenge = response.headers.get("WWW-Authenticate", "")
+            if self._during == KEY_VAULT_REQUEST:
+                check_challenge(request.url, challenge)
+            if CHALLENGE_OBSERVER is not None:
+                CHALLENGE_OBSERVER(request.url, challenge)
         return response
 
     def _proxies_for(self, url: str) -> dict[str, str]:

@@ -22,7 +22,12 @@ from azure.keyvault.secrets import SecretClient
 from avp_py.backends.azurekeyvault.credentials import build_credential
 from avp_py.backends.azurekeyvault.failures import translate
 from avp_py.backends.azurekeyvault.options import AzureOptions
-from avp_py.backends.azurekeyvault.pipeline import DEADLINE_GRACE, DeadlineExceeded, build_client
+from avp_py.backends.azurekeyvault.pipeline import (
+    DEADLINE_GRACE,
+    ChallengeMismatch,
+    DeadlineExceeded,
+    build_client,
+)
 from avp_py.backends.azurekeyvault.warm import client_credential
 from avp_py.errors import BackendUnavailableError, SecretNotFoundError
 from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
@@ -38,9 +43,9 @@ __all__ = [
     "translate",
 ]
 
-# What a call into the SDK raises that ``translate`` maps: azure-core's errors, our deadline
-# refusal (deliberately not an AzureError), and the OSError of a credential reading a file.
-FAILURES = (AzureError, DeadlineExceeded, OSError)
+# What a call into the SDK raises that ``translate`` maps: azure-core's errors, the pipeline's
+# refusals (deliberately not AzureErrors), and the OSError of a credential reading a file.
+FAILURES = (AzureError, DeadlineExceeded, ChallengeMismatch, OSError)
 
 
 def get_secret(

@@ -154,6 +154,20 @@ def test_a_custom_suffix_does_not_allow_other_domains() -> None:
 
 
 @pytest.mark.parametrize(
+    "path",
+    ["myvault.privatelink.vaultcore.azure.net", "https://myvault.privatelink.vaultcore.azure.net"],
+)
+def test_a_private_link_name_is_refused_with_the_public_name_to_use(path: str) -> None:
+    # Key Vault answers a Private Link name's challenge for vault.azure.net: no token would be
+    # sent to it, and setting AVP_AZURE_VAULT_DNS_SUFFIX to the private zone does not help.
+    with pytest.raises(AddressError) as caught:
+        vault_url(path, "vault.azure.net")
+    message = str(caught.value)
+    assert "Private Link name" in message and "myvault.vault.azure.net" in message
+    assert "set AVP_AZURE_VAULT_DNS_SUFFIX" not in message
+
+
+@pytest.mark.parametrize(
     ("raw", "clean"),
     [
         ("vault.azure.cn", "vault.azure.cn"),
