@@ -5,16 +5,21 @@ documents are skipped; every document must be a mapping with a string ``kind``; 
 mode, files that hold no Kubernetes object at all (``Chart.yaml``, ``values.yaml``, a
 ``kustomization.yaml``) are skipped instead of failing the run. Every problem of every file is
 reported in one error.
+
+A List (any object whose ``items`` is a list: unstructured's ``IsList``, which Argo CD's
+repo-server uses to apply each item on its own) becomes one document per item, each planned
+and filled like a top-level document (its own kind, annotations, Secret rules); the write
+step puts the List back around them (D12).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from avp_py import stream, yamlcodec
-from avp_py.errors import ManifestParseError
+from avp_py import directives, stream, yamlcodec
+from avp_py.errors import ManifestParseError, PlaceholderError
 from avp_py.model import YamlNode
 from avp_py.sources import Source
 
@@ -24,11 +29,23 @@ _KUSTOMIZE_API = "kustomize.config.k8s.io/"
 
 
 @dataclass(frozen=True, slots=True)
+class ListItem:
+    """Where a document sits when it is an item of a List: the List as read, and the index."""
+
+    container: dict[str, YamlNode] = field(repr=False)
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
-    """One manifest: its text, and its parsed body unless it is passed through untouched."""
+    """One manifest: its text, and its parsed body unless it is passed through untouched.
+
+    The items of a List are documents of their own that share the List's chunk (``item``).
+    """
 
     chunk: stream.Chunk
     body: dict[str, YamlNode] | None
+    item: ListItem | None = None
 
     @property
     def kind(self) -> str:
@@ -44,8 +61,14 @@ class Document:
         return name if isinstance(name, str) else ""
 
     def describe(self) -> str:
-        """``file (document n, line l) Kind/name`` for messages."""
-        return f"{self.chunk.describe()} {self.kind or '?'}/{self.name or '?'}"
+        """``file (document n, line l) Kind/name`` for messages, with ``items[i]`` before
+        ``Kind/name`` for an item of a List."""
+        return f"{self.where()} {self.kind or '?'}/{self.name or '?'}"
+
+    def where(self) -> str:
+        """``file (document n, line l)``, and ``items[i]`` for an item of a List."""
+        item = f" items[{self.item.index}]" if self.item else ""
+        return self.chunk.describe() + item
 
 
 def load(
@@ -71,7 +94,8 @@ def load(
             log.info("skipping %s: it holds no Kubernetes resource", source.name)
             continue
         problems.extend(_kind_problems(found))
-        documents.extend(found)
+        for document in found:
+            documents.extend(_list_items(document, problems) if is_list(document) else [document])
     if problems:
         raise _combined(problems)
     return documents
@@ -126,9 +150,57 @@ def _not_a_resource(document: Document) -> bool:
 
 def _kind_problems(documents: Sequence[Document]) -> list[str]:
     return [
-        f"{doc.chunk.describe()}: Object 'Kind' is missing"
+        f"{doc.where()}: Object 'Kind' is missing"
         for doc in documents
         if doc.body is not None and not doc.kind
+    ]
+
+
+def is_list(document: Document) -> bool:
+    """A List as Argo CD's repo-server sees one (unstructured ``IsList``): ``items`` is a list,
+    whatever the kind (``List``, ``SecretList``, ...)."""
+    return document.body is not None and isinstance(document.body.get("items"), list)
+
+
+def _list_items(document: Document, problems: list[str]) -> list[Document]:
+    """The items of a List as documents; an empty List stays one document (nothing in it to
+    fill). As in Argo CD, every item must be an object with a kind."""
+    body = document.body
+    assert body is not None
+    items = body["items"]
+    assert isinstance(items, list)
+    problems.extend(_list_annotations(document))
+    if not items:
+        return [document]
+    found = []
+    for index, value in enumerate(items):
+        mapping = value if isinstance(value, dict) else None
+        item = Document(document.chunk, mapping, ListItem(body, index))
+        if mapping is None:
+            shape = "list" if isinstance(value, list) else "scalar"
+            problems.append(
+                f"{item.where()}: a List item must be a mapping (an object), not a {shape}"
+            )
+        elif not item.kind:
+            problems.append(f"{item.where()}: Object 'Kind' is missing")
+        else:
+            found.append(item)
+    return found
+
+
+def _list_annotations(document: Document) -> list[str]:
+    """Argo CD applies a List's items, never the List: its avp.kubernetes.io annotations would
+    act on nothing (AVP applied them to all the items), so they are refused, not ignored."""
+    try:
+        annotations = directives.annotations_of(document.body)
+    except PlaceholderError as exc:
+        return [f"{document.describe()}: {exc}"]
+    found = sorted(key for key in annotations if key in directives.KNOWN)
+    if not found:
+        return []
+    return [
+        f"{document.describe()}: {', '.join(found)} on a List acts on nothing: Argo CD applies"
+        " the List's items, each on its own; annotate the items instead"
     ]
 
 

@@ -3,11 +3,16 @@
 A document with nothing replaced is written exactly as it was read (decision D4); a changed
 document is re-emitted as YAML with its key order, after the comment lines that preceded it
 (Helm's ``# Source:`` lines stay). Every document is followed by ``---``, as AVP does.
+
+The items of a List are documents of their own (D12); they are written back inside their List:
+as it was read if no item changed, else the whole List re-emitted with the changed items in
+place (the untouched items keep their keys, order and values, not their comments or quoting).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 
 from avp_py import yamlcodec
 from avp_py.documents import Document
@@ -19,11 +24,33 @@ SEPARATOR = "---\n"
 def write(documents: Sequence[Document], replaced: Mapping[int, YamlNode]) -> str:
     """The output stream; ``replaced`` maps a document's position to its new body."""
     parts: list[str] = []
-    for position, document in enumerate(documents):
-        text = _text(document, replaced.get(position))
+    # The items of one List share its chunk, and only they do.
+    for _, group in groupby(enumerate(documents), key=lambda pair: pair[1].chunk):
+        members = list(group)
+        position, document = members[0]
+        if document.item is None:
+            text = _text(document, replaced.get(position))
+        else:
+            text = _list_text(document, document.item.container, members, replaced)
         parts.append(text if text.endswith("\n") else text + "\n")
         parts.append(SEPARATOR)
     return "".join(parts)
+
+
+def _list_text(
+    first: Document,
+    container: dict[str, YamlNode],
+    members: Sequence[tuple[int, Document]],
+    replaced: Mapping[int, YamlNode],
+) -> str:
+    """A List around its items (``members``: their positions and documents)."""
+    changed = {doc.item.index: replaced[at] for at, doc in members if doc.item and at in replaced}
+    if not changed:
+        return yamlcodec.dump_yaml(container) if _must_reemit(first) else first.chunk.text
+    items = container["items"]
+    assert isinstance(items, list)
+    body = {**container, "items": [changed.get(i, item) for i, item in enumerate(items)]}
+    return leading_comments(first.chunk.text) + yamlcodec.dump_yaml(body)
 
 
 def _text(document: Document, new_body: YamlNode | None) -> str:

@@ -18,6 +18,9 @@ _COMMENT_OR_BLANK = re.compile(r"(?:[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z))*\Z")
 # A top-level `kind` line: block style, column 0, the key optionally quoted.
 _KIND_KEYS = ("kind", '"kind"', "'kind'")
 _KIND_LINE = re.compile(r"""(?:kind|"kind"|'kind')[ \t]*:(?:[ \t]|$)""")
+# A top-level `items` line: the document may be a List, whose items may be Secrets.
+_ITEMS_KEYS = ("items", '"items"', "'items'")
+_ITEMS_LINE = re.compile(r"""(?:items|"items"|'items')[ \t]*:(?:[ \t]|$)""")
 _SIMPLE_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 # Escapes that could spell '<', '/', '.' or a letter inside a double-quoted YAML/JSON string,
 # or join two lines ('\' at a line end): such documents are parsed whatever their text shows.
@@ -135,10 +138,10 @@ def needs_parsing(chunk: Chunk) -> bool:
     """False only when the text proves the document holds nothing avp-py acts on.
 
     A document needs parsing if it may contain an inline placeholder, any ``avp.kubernetes.io``
-    annotation (generic mode, ignore, ...), or is possibly a ``Secret`` (base64-encoded
-    placeholders), or its ``kind`` cannot be read from one plain top-level line (it must then
-    be checked), or it uses escapes that could hide any of those. JSON documents are always
-    parsed (re-emitted as YAML).
+    annotation (generic mode, ignore, ...), or is possibly a ``Secret`` or a List that may hold
+    one (base64-encoded placeholders), or its ``kind`` cannot be read from one plain top-level
+    line (it must then be checked), or it uses escapes that could hide any of those. JSON
+    documents are always parsed (re-emitted as YAML).
     """
     text = chunk.text
     if chunk.is_json or text.lstrip().startswith(("{", "[")):
@@ -150,7 +153,16 @@ def needs_parsing(chunk: Chunk) -> bool:
     if _structure_is_hidden(text):
         return True
     kind = top_level_kind(text)
-    return kind is None or kind == "Secret"
+    return kind is None or kind == "Secret" or ("Secret" in text and _maybe_a_list(text))
+
+
+def _maybe_a_list(text: str) -> bool:
+    """A top-level ``items`` key: a List, whose items are handled like documents (D12)."""
+    return any(
+        _ITEMS_LINE.match(text, begin, end)
+        for key in _ITEMS_KEYS
+        for begin, end in line_starts(text, key)
+    )
 
 
 def _structure_is_hidden(text: str) -> bool:

@@ -40,7 +40,10 @@ class Code(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """Where a finding is: file, document number and first line, object, field, Key Vault object."""
+    """Where a finding is: file, document number and first line, object, field, Key Vault object.
+
+    ``item`` is the object's index in the ``items`` of its List, None for a top-level object.
+    """
 
     file: str
     document: int
@@ -49,12 +52,16 @@ class Site:
     name: str
     field: str = ""
     object: str = ""
+    item: int | None = None
 
     @classmethod
     def of(cls, document: Document, field: str = "", obj: str = "") -> Site:
         """The site of ``document``, optionally narrowed to a field and an object."""
-        chunk = document.chunk
-        return cls(chunk.source, chunk.number, chunk.line, document.kind, document.name, field, obj)
+        chunk, item = document.chunk, document.item
+        index = None if item is None else item.index
+        return cls(
+            chunk.source, chunk.number, chunk.line, document.kind, document.name, field, obj, index
+        )
 
     def at(self, field: str = "", obj: str = "") -> Site:
         """The same document, another field or object."""
@@ -62,10 +69,12 @@ class Site:
 
     def describe(self) -> str:
         """``file (document n, line l) Kind/name``, as in generate's messages."""
-        return (
-            f"{self.file} (document {self.document}, line {self.line})"
-            f" {self.kind or '?'}/{self.name or '?'}"
-        )
+        return f"{self.file} (document {self.document}, line {self.line}) {self.object_name()}"
+
+    def object_name(self) -> str:
+        """``Kind/name``, after ``items[i]`` for an item of a List."""
+        item = "" if self.item is None else f"items[{self.item}] "
+        return f"{item}{self.kind or '?'}/{self.name or '?'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +86,19 @@ class Finding:
     site: Site
     message: str
 
-    def sort_key(self) -> tuple[str, int, str, str, str, str]:
-        """File, document, field, object, code, message: a stable report order."""
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str]:
+        """File, document, List item, field, object, code, message: a stable report order."""
         site = self.site
-        return (site.file, site.document, site.field, site.object, self.code.value, self.message)
+        item = -1 if site.item is None else site.item
+        return (
+            site.file,
+            site.document,
+            item,
+            site.field,
+            site.object,
+            self.code.value,
+            self.message,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ JSON schema (``avp-py/check/v1``; fields are only ever added)::
      "summary": {"documents": int, "references": int, "errors": int, "warnings": int},
      "findings": [{"severity": "error" | "warning", "code": str, "file": str,
                    "document": int, "line": int, "kind": str, "name": str,
-                   "field": str, "object": str, "message": str}]}
+                   "field": str, "object": str, "message": str,
+                   "item": int | null}]}
+
+``item`` is the object's index in the ``items`` of its List (null for a top-level object).
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class CheckReport:
     def by_document(self) -> Iterator[tuple[str, list[tuple[str, list[Finding]]]]]:
         """``(file, [(document heading, findings)])`` in report order."""
         for file, in_file in groupby(self.findings, key=lambda f: f.site.file):
-            documents = groupby(in_file, key=lambda f: (f.site.document, f.site.line))
+            documents = groupby(in_file, key=lambda f: (f.site.document, f.site.item))
             yield file, [(_heading(group[0]), group) for _, group in _lists(documents)]
 
     def summary(self) -> str:
@@ -81,7 +84,7 @@ def _lists(
 
 def _heading(finding: Finding) -> str:
     site = finding.site
-    return f"document {site.document} (line {site.line}) {site.kind or '?'}/{site.name or '?'}"
+    return f"document {site.document} (line {site.line}) {site.object_name()}"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -141,4 +144,5 @@ def finding_dict(finding: Finding) -> dict[str, object]:
         "field": site.field,
         "object": site.object,
         "message": finding.message,
+        "item": site.item,
     }

@@ -43,3 +43,52 @@ def test_documents_with_nothing_to_do_are_still_checked_for_syntax() -> None:
     # Passed through unparsed (D4), but libyaml's parser still runs over them.
     with pytest.raises(ManifestParseError, match=r"f0.yaml \(document 1, line 3\): invalid YAML"):
         _load("kind: X\nspec: [unclosed\n")
+
+
+LIST = """apiVersion: v1
+kind: List
+items:
+- kind: Secret
+  metadata: {name: s}
+  data: {a: PHBhdGg6diNrPg==}
+- kind: ConfigMap
+  metadata: {name: c}
+"""
+
+
+def test_the_items_of_a_list_are_documents_of_their_own() -> None:
+    first, second = _load(LIST)
+    assert (first.kind, first.name, second.kind, second.name) == ("Secret", "s", "ConfigMap", "c")
+    assert first.chunk is second.chunk
+    assert first.item is not None and second.item is not None
+    assert (first.item.index, second.item.index) == (0, 1)
+    assert first.item.container["kind"] == "List"
+    assert second.describe() == "f0.yaml (document 1, line 1) items[1] ConfigMap/c"
+
+
+@pytest.mark.parametrize("kind", ["List", "SecretList", "Anything"])
+def test_any_object_whose_items_is_a_list_is_a_list(kind: str) -> None:
+    # unstructured.IsList, what Argo CD's repo-server flattens: the kind does not matter.
+    (doc,) = _load(f"kind: {kind}\nitems:\n- {{kind: ConfigMap, data: {{a: '<path:v#k>'}}}}\n")
+    assert doc.kind == "ConfigMap" and doc.item is not None
+
+
+def test_an_empty_list_stays_one_document() -> None:
+    (doc,) = _load("kind: List\nitems: []\nmetadata: {annotations: {x: '<path:v#k>'}}\n")
+    assert doc.kind == "List" and doc.item is None
+
+
+def test_list_problems_are_reported_with_their_item() -> None:
+    text = (
+        "kind: List\nmetadata:\n  annotations:\n    avp.kubernetes.io/ignore: 'true'\n"
+        "items:\n- [a]\n- {metadata: {name: n}}\n- {kind: ConfigMap, data: {a: '<path:v#k>'}}\n"
+    )
+    with pytest.raises(ManifestParseError) as caught:
+        _load(text)
+    assert list(caught.value.details()) == [
+        "f0.yaml (document 1, line 1) List/?: avp.kubernetes.io/ignore on a List acts on nothing:"
+        " Argo CD applies the List's items, each on its own; annotate the items instead",
+        "f0.yaml (document 1, line 1) items[0]: a List item must be a mapping (an object), not a"
+        " list",
+        "f0.yaml (document 1, line 1) items[1]: Object 'Kind' is missing",
+    ]

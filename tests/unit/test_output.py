@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from avp_py.documents import Document
+from avp_py.documents import Document, ListItem
 from avp_py.output import leading_comments, write
 from avp_py.stream import Chunk
 
@@ -33,3 +33,42 @@ def test_json_and_flow_documents_are_reemitted_as_block_yaml() -> None:
 def test_leading_comments() -> None:
     assert leading_comments("# a\n\n  # b\nkind: X\n# c\n") == "# a\n  # b\n"
     assert leading_comments("kind: X\n") == ""
+
+
+def _items(text: str, container: dict, is_json: bool = False) -> list[Document]:
+    chunk = Chunk("f", 1, 1, text, is_json)
+    return [
+        Document(chunk, item, ListItem(container, i)) for i, item in enumerate(container["items"])
+    ]
+
+
+LIST_TEXT = "# Source: l.yaml\nkind: List\nitems:\n- kind: A  # kept unless re-emitted\n- kind: B\n"
+LIST = {"kind": "List", "items": [{"kind": "A"}, {"kind": "B"}]}
+
+
+def test_a_list_with_nothing_replaced_is_written_as_read() -> None:
+    docs = [_doc("kind: X\n"), *_items(LIST_TEXT, LIST), _doc("kind: Y\n")]
+    assert write(docs, {}) == "kind: X\n---\n" + LIST_TEXT + "---\nkind: Y\n---\n"
+
+
+def test_a_list_is_reemitted_around_its_replaced_items() -> None:
+    docs = [_doc("kind: X\n"), *_items(LIST_TEXT, LIST), _doc("kind: Y\n")]
+    assert write(docs, {2: {"kind": "B", "b": "value"}}) == (
+        "kind: X\n---\n# Source: l.yaml\nkind: List\nitems:\n- kind: A\n- kind: B\n  b: value\n"
+        "---\nkind: Y\n---\n"
+    )
+
+
+def test_two_lists_in_a_row_stay_two_lists() -> None:
+    docs = [*_items(LIST_TEXT, LIST), *_items(LIST_TEXT, LIST)]
+    docs[2:] = [Document(Chunk("f", 2, 6, LIST_TEXT, False), d.body, d.item) for d in docs[2:]]
+    assert write(docs, {}) == (LIST_TEXT + "---\n") * 2
+
+
+def test_a_json_list_is_reemitted_as_block_yaml() -> None:
+    docs = _items(
+        '{"kind": "List", "items": [{"kind": "A"}]}',
+        {"kind": "List", "items": [{"kind": "A"}]},
+        True,
+    )
+    assert write(docs, {}) == "kind: List\nitems:\n- kind: A\n---\n"

@@ -78,6 +78,11 @@ def _chunk(text: str, is_json: bool = False) -> Chunk:
         ("kind: !!str ConfigMap\n", True),  # not a plain word: parsed to be sure
         ("kind: ConfigMap\nkind: Secret\n", True),  # duplicate keys: parsed, then refused
         ("kind:ConfigMap\n", True),  # a plain scalar, not a key: parsed, then refused
+        # A List whose items may be Secrets (base64 placeholders in their data, D12).
+        ("kind: List\nitems:\n- kind: Secret\n  data:\n    a: PHBhdGg6diNrPg==\n", True),
+        ("kind: SecretList\n'items':\n- kind: Secret\n", True),
+        ("kind: List\nitems:\n- kind: ConfigMap\n  data:\n    a: b\n", False),
+        ("kind: Thing\nspec:\n  items:\n  - Secret\n", False),  # not a top-level items key
     ],
 )
 def test_needs_parsing(text: str, expected: bool) -> None:

@@ -34,17 +34,18 @@ def _run(args: list[str], env: dict[str, str | None]) -> Result:
 
 
 def _text_block(text: str, file: str, document: int) -> list[str]:
-    """The finding lines of one document in the text report."""
+    """The finding lines of one document in the text report (under each of its headings: one
+    per object, so one per item of a List)."""
     lines = text.splitlines()
     start = lines.index(file)
-    heading = next(
-        i for i in range(start, len(lines)) if lines[i].startswith(f"  document {document} (line ")
-    )
-    block = []
-    for line in lines[heading + 1 :]:
+    block, inside = [], False
+    for line in lines[start + 1 :]:
         if not line.startswith("    "):
-            break
-        block.append(line)
+            if not line.startswith("  "):
+                break  # the next file, or the summary
+            inside = line.startswith(f"  document {document} (line ")
+        elif inside:
+            block.append(line)
     return block
 
 

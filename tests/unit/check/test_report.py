@@ -65,6 +65,7 @@ def test_json_schema() -> None:
         "field": "spec.parameters.objects array[0]",
         "object": "kv#x",
         "message": "secret x does not exist in kv",
+        "item": None,
     }
 
 
