@@ -1,7 +1,10 @@
 """Differential tests against kubectl, Argo CD's reader (issue 10 "Done when" and item 8).
 
-* every golden output of ``cases/`` read back by kubectl is what the case means to us (our own
-  reading of ``expected.yaml``): one kubectl call over a directory of all of them;
+* every golden output of ``cases/`` read back by kubectl is what the case means: the objects
+  the render held just before the write step turned them into text (a spy on
+  ``output.write``; the case runs in-process as in ``test_cases``), flattened as Argo CD
+  flattens Lists, so neither our writer nor our reader is the judge of our output;
+* the same outputs read by our reader and by kubectl agree (one kubectl call for all);
 * YAML values go-yaml v2 types, rejects or tags in a way libyaml alone would not;
 * JSON text with lone surrogates and out-of-range numbers;
 * client-go JSONPath printing (nulls) as the ``jsonPath`` modifier does it.
@@ -12,15 +15,20 @@ Each skips cleanly without kubectl.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from avp_py import documents, jsonpath, modifiers, yamlcodec
+from avp_py import documents, jsonpath, modifiers, output, yamlcodec
+from avp_py.cli.app import cli
 from avp_py.errors import AvpError
+from avp_py.model import YamlNode
 from avp_py.sources import Source
 from tests.conformance import kubectl
+from tests.conformance.test_cases import _case_dirs, _environment, _keyvault, _spec, _stdin
 
 CASES = Path(__file__).parent / "cases"
 _LIMITS = yamlcodec.Limits(max_nodes=1_000_000, max_depth=200)
@@ -33,7 +41,57 @@ def _our_objects(name: str, text: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_every_golden_output_reads_back_as_we_mean_it(tmp_path: Path) -> None:
+Written = tuple[Sequence[documents.Document], Mapping[int, YamlNode]]
+GOLDEN_CASES = [case for case in _case_dirs() if (case / "expected.yaml").is_file()]
+
+
+def _render_objects(case: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The objects the case's render wrote, as the write step received them, as kubectl lists
+    them: a replaced body, else the body as read (a passed-through document as our reader reads
+    its text, which is written unchanged), a List as its items."""
+    written: list[Written] = []
+    write = output.write
+
+    def spy(docs: Sequence[documents.Document], replaced: Mapping[int, YamlNode]) -> str:
+        written.append((list(docs), dict(replaced)))
+        return write(docs, replaced)
+
+    monkeypatch.setattr(output, "write", spy)
+    spec = _spec(case)
+    args = [str(a) for a in spec.get("args", ["generate", "-"])]
+    monkeypatch.chdir(case)
+    env = _environment(case, spec)
+    env["AVP_SERVER_SOCKET"] = ""  # in-process, where the spy is
+    with _keyvault(spec, env):
+        result = CliRunner().invoke(cli, args, input=_stdin(case, args), env=env)
+    assert result.exit_code == 0, result.stderr
+    ((docs, replaced),) = written
+    objects: list[dict[str, Any]] = []
+    for position, doc in enumerate(docs):
+        body = replaced.get(position, doc.body)
+        if body is None:
+            body = yamlcodec.load_yaml(doc.chunk.text, _LIMITS)
+        assert isinstance(body, dict)
+        objects.extend(kubectl.as_kubectl_reads(body))
+    return objects
+
+
+@pytest.mark.parametrize("case", GOLDEN_CASES, ids=lambda p: p.name)
+def test_every_golden_output_reads_back_as_the_render_meant_it(
+    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl.kubectl_path()
+    golden = tmp_path / "expected.yaml"
+    golden.write_bytes((case / "expected.yaml").read_bytes())
+    meant = _render_objects(case, monkeypatch)
+    theirs, stderr = kubectl.read(golden)
+    assert stderr == ""
+    assert len(theirs) == len(meant)
+    for ours, read in zip(meant, theirs, strict=True):
+        assert kubectl.same(ours, read), f"kubectl reads {read!r}, the render meant {ours!r}"
+
+
+def test_every_golden_output_reads_back_as_we_read_it(tmp_path: Path) -> None:
     kubectl.kubectl_path()
     expected: list[tuple[str, dict[str, Any]]] = []
     for golden in sorted(CASES.glob("*/expected.yaml")):
