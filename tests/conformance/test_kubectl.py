@@ -191,13 +191,18 @@ def test_json_manifests_read_as_kubectl_reads_them(tmp_path: Path) -> None:
 
 
 # The jsonPath modifier decodes a JSON value (numbers as float64); kubectl walks the object it
-# read (integers as int64). The data holds no number whose printing could differ.
+# read (integers as int64). The data holds no integer, whose printing would differ: the numbers
+# are floats to both (issue 10 item 5: %v and json.Marshal of fractions and exponents).
 JSONPATH_DATA = {
     "a": None,
     "b": ["one", None, True],
     "c": {"d": None, "e": "text"},
     "f": 1.5,
     "g": [{"k": None}, {"k": "v"}],
+    "n": [0.5, 1e-7, 1e21, 12345678.9, -2.5e-10, 1234567.5],
+    # lone surrogates (issue 10 item 8): U+FFFD to both, in values, keys and JSON output
+    "s": "\ud800x",
+    "t": {"\udc80": "a\udbffb"},
 }
 JSONPATH_TEMPLATES = [
     "{.spec.a}",
@@ -212,6 +217,13 @@ JSONPATH_TEMPLATES = [
     "{.spec.f}",
     "{.spec.a.x}",
     "{.spec.g[?(@.k)].k}",
+    "{.spec.n}",
+    "{.spec.n[*]}",
+    "{.spec.n[3]}",
+    "{.spec.s}",
+    "{.spec.t}",
+    "{.spec.t.*}",
+    "{range .spec.t.*}[{@}]{end}",
 ]
 
 

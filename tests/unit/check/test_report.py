@@ -80,3 +80,22 @@ def test_markdown_escapes_manifest_text() -> None:
     assert len(rows) == 3 and all(row.count(" | ") == 4 for row in rows)
     clean = to_markdown(CheckReport.build([], 1, 0, strict=False))
     assert clean.startswith("### :white_check_mark: avp-py check passed\n")
+
+
+def test_the_items_of_a_list_are_reported_apart() -> None:
+    first = Site("l.yaml", 1, 1, "ConfigMap", "cm", "data.k", "path:kv#y", item=0)
+    second = Site("l.yaml", 1, 1, "Secret", "s", "data.k", "kv#x", item=2)
+    findings = [
+        Finding(Severity.ERROR, Code.NOT_FOUND, second, "secret x does not exist in kv"),
+        Finding(Severity.WARNING, Code.EXPOSED, first, "shown in clear"),
+    ]
+    report = CheckReport.build(findings, 3, 2, strict=False)
+    assert to_text(report).splitlines()[:5] == [
+        "l.yaml",
+        "  document 1 (line 1) items[0] ConfigMap/cm",
+        "    warning data.k (path:kv#y): shown in clear [exposed-placeholder]",
+        "  document 1 (line 1) items[2] Secret/s",
+        "    error   data.k (kv#x): secret x does not exist in kv [secret-not-found]",
+    ]
+    assert [f["item"] for f in json.loads(to_json(report))["findings"]] == [0, 2]
+    assert second.describe() == "l.yaml (document 1, line 1) items[2] Secret/s"
