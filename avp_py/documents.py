@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from avp_py import directives, stream, yamlcodec
 from avp_py.errors import ManifestParseError, PlaceholderError
 from avp_py.model import YamlNode
-from avp_py.sources import Source
+from avp_py.sources import HELM_PLUGIN, Source
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,17 @@ def load(
     """
     documents: list[Document] = []
     problems: list[str] = []
+    templated: list[str] = []  # sources that failed and hold Helm template syntax
     for source in sources:
+        before = len(problems)
         try:
             found = _load_source(source, limits, problems, load_all)
         except ManifestParseError as exc:
             problems.append(str(exc))
+            found = []
+        if len(problems) > before and "{{" in source.text:
+            templated.append(source.name)
+        if not found:
             continue
         if directory_mode and found and all(_not_a_resource(doc) for doc in found):
             log.info("skipping %s: it holds no Kubernetes resource", source.name)
@@ -97,7 +103,7 @@ def load(
         for document in found:
             documents.extend(_list_items(document, problems) if is_list(document) else [document])
     if problems:
-        raise _combined(problems)
+        raise _combined(problems, templated)
     return documents
 
 
@@ -204,7 +210,14 @@ def _list_annotations(document: Document) -> list[str]:
     ]
 
 
-def _combined(problems: Sequence[str]) -> ManifestParseError:
-    if len(problems) == 1:
+def _combined(problems: Sequence[str], templated: Sequence[str]) -> ManifestParseError:
+    hints = [
+        f"{name} holds Helm template syntax ({{{{ ... }}}}) that was not rendered: render it"
+        f" with helm template first; in Argo CD use the Helm plugin {HELM_PLUGIN}"
+        for name in templated
+    ]
+    if len(problems) == 1 and not hints:
         return ManifestParseError(problems[0])
-    return ManifestParseError(f"{len(problems)} problems in the input", problems)
+    if len(problems) == 1:
+        return ManifestParseError(problems[0], hints)
+    return ManifestParseError(f"{len(problems)} problems in the input", [*problems, *hints])

@@ -17,9 +17,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 
+from avp_py import gocompat
 from avp_py.backends.base import SecretBackend
 from avp_py.errors import AvpError, BackendUnavailableError, SecretNotFoundError
-from avp_py.model import Deadline, Missing, Outcome, SecretRef
+from avp_py.model import Deadline, Missing, Outcome, SecretRef, SecretValue
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class _Batch:
         outcome: Outcome | None = None
         failure: BaseException | None = None
         try:
-            outcome = self._backend.fetch(ref)
+            outcome = _go_text(self._backend.fetch(ref))
         except SecretNotFoundError as exc:
             outcome = Missing(exc.reason)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread by wait()
@@ -115,3 +116,17 @@ class _Batch:
             f"deadline of {deadline.seconds:g} s (AVP_TIMEOUT_SECONDS) reached with {pending}"
             f" of {self._total} secret(s) still pending"
         )
+
+
+def _go_text(value: SecretValue) -> SecretValue:
+    """The value as AVP (Go) holds it: a lone surrogate becomes U+FFFD.
+
+    Key Vault's JSON may hold a lone UTF-16 surrogate escape (``"\\ud800"``): Python's JSON
+    decoder keeps it as a surrogate code point, which no UTF-8 encoder accepts (so
+    ``base64encode`` or the output would fail); Go's encoding/json decodes it to U+FFFD, the
+    rule of issue 10 item 8. Done here, so that it holds for every backend and the cache.
+    """
+    text = value.reveal()
+    if isinstance(text, str) and gocompat.has_surrogates(text):
+        return SecretValue(gocompat.json_text(text), value.version, value.content_type)
+    return value

@@ -6,7 +6,8 @@ exactly in ``.yaml``, ``.yml`` or ``.json`` are read. Unlike AVP, avp-py fails c
 silently skips (an unreadable directory) and refuses a symlink that leaves the walked tree,
 because a repository could otherwise make the sidecar print its own files; it also refuses, as
 input errors naming the path, a symlink loop, a walked file that is not a regular file (a FIFO
-would block the run forever) and a tree deeper than :data:`MAX_TREE_DEPTH` (issue 11).
+would block the run forever) and a tree deeper than :data:`MAX_TREE_DEPTH` (issue 11), and
+a Helm chart's templates, which are no manifests until Helm renders them (issue 10 item 6).
 """
 
 from __future__ import annotations
@@ -62,7 +63,9 @@ def discover(root: str) -> list[str]:
     if not os.path.isdir(root):
         # A single file is walked as itself, so its extension must match too; a missing
         # file is still "found", and reading it reports the error.
-        return [root] if root.endswith(EXTENSIONS) else []
+        single = [root] if root.endswith(EXTENSIONS) else []
+        refuse_chart_templates(single)
+        return single
     top = Path(os.path.realpath(root))
     found: list[str] = []
     # Depth first, each directory in byte-wise order (filepath.Walk's order), with a stack
@@ -83,7 +86,38 @@ def discover(root: str) -> list[str]:
         elif entry.name.endswith(EXTENSIONS):
             _check_walked_file(entry, path, top)
             found.append(os.path.normpath(path))
+    refuse_chart_templates(found)
     return found
+
+
+HELM_PLUGIN = "argocd-vault-plugin-helm"  # metadata.name in plugin.yaml
+
+
+def refuse_chart_templates(files: list[str]) -> None:
+    """InputError if a file is a Helm chart's template (``templates/`` beside ``Chart.yaml``).
+
+    A template is not a manifest until Helm renders it: read as YAML it fails on ``{{`` (or,
+    worse, passes with the braces in it). The error says so and names the Helm plugin.
+    """
+    charts = sorted({chart for name in files if (chart := _chart_of_template(name))})
+    if not charts:
+        return
+    first = charts[0]
+    raise InputError(
+        f"{first} is a Helm chart ({os.path.join(first, 'Chart.yaml')} and templates/): its"
+        " templates are not manifests until Helm renders them; in Argo CD use the Helm plugin"
+        f" {HELM_PLUGIN}, by hand run helm template {first} | avp-py generate -",
+        [f"also a Helm chart: {chart}" for chart in charts[1:]],
+    )
+
+
+def _chart_of_template(name: str) -> str | None:
+    """The chart directory if ``name`` lies under a chart's ``templates/`` directory."""
+    path = Path(name)
+    for parent in path.parents:
+        if parent.name == "templates" and (parent.parent / "Chart.yaml").is_file():
+            return str(parent.parent)
+    return None
 
 
 def _listing(directory: Path) -> Iterator[os.DirEntry[str]]:

@@ -8,6 +8,7 @@ server's counters (what was requested), never on internals.
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -481,6 +482,30 @@ def test_a_private_link_dns_suffix_is_a_config_error_not_an_internal_one(
     assert len(details) == 1 and "Private Link needs no suffix change" in details[0]
     assert "internal error" not in run.stderr and "Traceback" not in run.stderr
     assert kv.token_requests() == 0
+
+
+def test_a_lone_surrogate_in_a_key_vault_value_decodes_to_u_fffd_as_in_go(
+    kv: KeyVaultServer, avp: Runner
+) -> None:
+    # Key Vault's JSON may carry "\\ud800" (a lone UTF-16 surrogate escape). Python's JSON
+    # decoder keeps it as a lone surrogate, which no UTF-8 encoder takes; Go's encoding/json
+    # (AVP's SDK) decodes it to U+FFFD. Every modifier then sees the Go string.
+    kv.set_secret(VAULT, "odd", "sentinel-a\ud800b")
+    manifest = (
+        "kind: Secret\nmetadata:\n  name: s\ndata:\n"
+        "  b64: <path:myvault#odd | base64encode>\n"
+        "stringData:\n"
+        "  plain: <path:myvault#odd>\n"
+        "  hash: <path:myvault#odd | sha256sum>\n"
+    )
+    run = avp(manifest)
+    assert run.code == 0, run.stderr
+    go_text = "sentinel-a\ufffdb"
+    (body,) = [doc for doc in yaml.safe_load_all(run.stdout) if doc]
+    assert body["data"]["b64"] == base64.b64encode(go_text.encode()).decode()
+    assert body["stringData"]["plain"] == go_text
+    assert body["stringData"]["hash"] == hashlib.sha256(go_text.encode()).hexdigest()
+    assert run.stderr == ""
 
 
 def test_no_value_in_stderr_when_values_break_modifiers(

@@ -92,3 +92,24 @@ def test_list_problems_are_reported_with_their_item() -> None:
         " list",
         "f0.yaml (document 1, line 1) items[1]: Object 'Kind' is missing",
     ]
+
+
+def test_a_parse_error_in_a_helm_template_says_it_was_not_rendered() -> None:
+    template = 'kind: ConfigMap\nmetadata:\n  labels:\n    {{- include "x" . }}\n'
+    with pytest.raises(ManifestParseError) as caught:
+        _load("kind: ConfigMap\ndata: {a: '{{ fine }}'}\n", template, "a: [\n")
+    assert str(caught.value) == "2 problems in the input"
+    *problems, hint = caught.value.details()
+    assert [p.split(":")[0] for p in problems] == [
+        "f1.yaml (document 1, line 4)",
+        "f2.yaml (document 1, line 2)",
+    ]
+    # only the failing source that holds {{ gets the hint; f0 parsed, f2 has no braces
+    assert hint.startswith("f1.yaml holds Helm template syntax ({{ ... }}) that was not rendered")
+    assert hint.endswith("in Argo CD use the Helm plugin argocd-vault-plugin-helm")
+
+
+def test_no_helm_hint_without_template_syntax() -> None:
+    with pytest.raises(ManifestParseError) as caught:
+        _load("kind: X\nspec: [unclosed\n")
+    assert list(caught.value.details()) == []

@@ -104,3 +104,26 @@ def test_values_are_redacted_in_repr() -> None:
     value = SecretValue("top-secret", "v7")
     assert "top-secret" not in repr(value) and "top-secret" not in str(value)
     assert value.reveal() == "top-secret"
+
+
+class ValueBackend(RecordingBackend):
+    """Serves the values it was given (a backend's decoded JSON, say), with a version."""
+
+    def __init__(self, values: dict[str, object]) -> None:
+        super().__init__()
+        self._values = values
+
+    def fetch(self, ref: SecretRef) -> SecretValue:
+        return SecretValue(self._values[ref.key], "v7", "text/plain")
+
+
+def test_lone_surrogates_in_a_value_become_u_fffd_as_in_go() -> None:
+    # JSON's "\ud800" and "\udc80" decode to lone surrogates in Python, to U+FFFD in Go.
+    backend = ValueBackend({"odd": "a\ud800b\udc80", "pair": "\U0001f600", "bytes": b"\xff"})
+    refs = [SecretRef("kv", key) for key in ("odd", "pair", "bytes")]
+    outcome = Resolver(backend, 2, _deadline()).resolve(refs)
+    odd, pair, raw = (outcome[ref] for ref in refs)
+    assert isinstance(odd, SecretValue) and odd.reveal() == "a\ufffdb\ufffd"
+    assert (odd.version, odd.content_type) == ("v7", "text/plain")
+    assert isinstance(pair, SecretValue) and pair.reveal() == "\U0001f600"  # a valid pair stays
+    assert isinstance(raw, SecretValue) and raw.reveal() == b"\xff"  # not text: untouched

@@ -121,3 +121,31 @@ def test_the_walk_keeps_depth_first_order_and_bounds_the_depth(
     monkeypatch.setattr(sources, "MAX_TREE_DEPTH", 2)
     with pytest.raises(InputError, match=r"a/b/c: the directory tree is deeper than 2 levels"):
         discover(str(tmp_path))
+
+
+def _chart(root: Path) -> Path:
+    (root / "templates" / "sub").mkdir(parents=True)
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    (root / "templates" / "sub" / "deep.yaml").write_text("kind: ConfigMap\n")
+    return root
+
+
+def test_a_helm_chart_s_templates_are_refused_naming_the_helm_plugin(tmp_path: Path) -> None:
+    chart = _chart(tmp_path / "demo")
+    (tmp_path / "other" / "templates").mkdir(parents=True)  # no Chart.yaml: plain manifests
+    (tmp_path / "other" / "templates" / "cm.yaml").write_text("kind: ConfigMap\n")
+    assert discover(str(tmp_path / "other")) == [str(tmp_path / "other/templates/cm.yaml")]
+    for given in (tmp_path, chart, chart / "templates" / "sub" / "deep.yaml"):
+        with pytest.raises(InputError) as caught:
+            discover(str(given))
+        message = str(caught.value)
+        assert message.startswith(f"{chart} is a Helm chart ({chart}/Chart.yaml and templates/)")
+        assert "argocd-vault-plugin-helm" in message and f"helm template {chart} |" in message
+
+
+def test_every_chart_of_a_tree_is_named(tmp_path: Path) -> None:
+    first, second = _chart(tmp_path / "a"), _chart(tmp_path / "b")
+    with pytest.raises(InputError) as caught:
+        discover(str(tmp_path))
+    assert str(caught.value).startswith(f"{first} is a Helm chart")
+    assert list(caught.value.details()) == [f"also a Helm chart: {second}"]

@@ -1,0 +1,3 @@
+{{- define "demo.labels" -}}
+app: demo
+{{- end }}
