@@ -34,7 +34,7 @@ def overlap(source: str) -> tuple[str, str, str] | None:
         try:
             pattern_a = re.compile(_with(source, mine))
             pattern_b = re.compile(_with(source, other))
-        except re.error:
+        except (re.error, OverflowError, RecursionError):
             return None  # the real pattern's compile reports it
         for name in _probes(owned):
             if pattern_a.search(name) and pattern_b.search(name):

@@ -71,6 +71,14 @@ def _compile_re2(source: str, shown: str) -> re.Pattern[str]:
         return re.compile(source)
     except re.error as exc:
         raise ConfigError(f"{label} is not a valid regular expression: {exc}") from None
+    # Python's parser raises these, not re.error, for what RE2 refuses as well: a repeat count
+    # past the C limit (a{99999999999}) and nesting deeper than the interpreter's stack.
+    except OverflowError:
+        reason = "error parsing regexp: invalid repeat count"
+        raise ConfigError(f"{label} is not a valid regular expression: {reason}") from None
+    except RecursionError:
+        reason = "error parsing regexp: expression nests too deeply"
+        raise ConfigError(f"{label} is not a valid regular expression: {reason}") from None
 
 
 def load_policy(values: Mapping[str, str], app: AppContext) -> TenantPolicy:

@@ -31,6 +31,22 @@ def test_perl_only_syntax_is_refused_like_re2(pattern: str) -> None:
         compile_path_validation(pattern)
 
 
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("a{99999999999}", "invalid repeat count"),
+        ("(" * 5000 + ")" * 5000, "expression nests too deeply"),
+    ],
+    ids=["repeat-count-overflow", "deep-nesting"],
+)
+def test_what_python_s_parser_cannot_take_is_a_config_error(pattern: str, reason: str) -> None:
+    # Once OverflowError and RecursionError: an internal error for an operator's setting.
+    with pytest.raises(ConfigError, match=f"is not a valid regular expression: .*{reason}"):
+        compile_path_validation(pattern)
+    with pytest.raises(ConfigError, match=f"AVP_SECRET_NAME_PATTERN .*{reason}"):
+        load_policy({"AVP_SECRET_NAME_PATTERN": "^{app}-" + pattern}, APP)
+
+
 def test_allowed_vaults_are_globs() -> None:
     policy = load_policy({"AVP_ALLOWED_VAULTS": "kv-platform-*, kv-shared"}, APP)
     assert policy.problem(SecretRef("kv-platform-prod", "x")) is None
