@@ -40,6 +40,11 @@ class RenderStats:
     distinct_secrets: int
     backend_requests: int
     cache_hits: int
+    # What the backend did to get there (issue 10 item 6): counts only, never values.
+    retries: int = 0
+    throttled: int = 0
+    token_requests: int = 0
+    cache_misses: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,12 @@ def render(
         replaced = rollout.annotate(docs, plans, outcomes, replaced, rollouts)
     placeholders = sum(len(slot.placeholders) for plan in plans.values() for slot in plan.slots)
     figures = RenderStats(
-        len(docs), placeholders, len(refs), stats.get("requests"), stats.get("cache_hits")
+        len(docs),
+        placeholders,
+        len(refs),
+        stats.get("requests"),
+        stats.get("cache_hits"),
+        *(stats.get(name) for name in ("retries", "throttled", "token_requests", "cache_misses")),
     )
     return RenderResult(output.write(docs, replaced), figures, latest_versions(outcomes))
 

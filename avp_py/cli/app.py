@@ -46,7 +46,8 @@ On any error stdout stays empty."""
 _HELP = {
     "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
     "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
-    "verbose": "Redacted diagnostics on stderr, ending with a one-line summary.",
+    "verbose": "Redacted diagnostics on stderr, ending with the counts of the run (retries, 429s,"
+    " token requests, cache hits and misses) and a one-line summary.",
     "sensitive": "Same as --verbose (avp-py never prints values or credentials).",
     "token": "Accepted for argocd-vault-plugin compatibility; no effect.",
     "empty": "Succeed with empty output when the input holds no documents.",
@@ -115,6 +116,15 @@ def generate(
     process.write_stdout(result.text, deadline)
     record_render(settings, result)  # only now: the render succeeded and Argo CD has it
     stats = result.stats
+    log.info(
+        "backend: %d retries, %d throttled (HTTP 429), %d token requests; cache: %d hits,"
+        " %d misses",
+        stats.retries,
+        stats.throttled,
+        stats.token_requests,
+        stats.cache_hits,
+        stats.cache_misses,
+    )
     log.info(
         "%d documents, %d placeholders, %d distinct secrets, %d backend requests,"
         " %d cache hits, %.2f s",

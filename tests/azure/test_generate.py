@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -506,6 +507,68 @@ def test_a_lone_surrogate_in_a_key_vault_value_decodes_to_u_fffd_as_in_go(
     assert body["stringData"]["plain"] == go_text
     assert body["stringData"]["hash"] == hashlib.sha256(go_text.encode()).hexdigest()
     assert run.stderr == ""
+
+
+TWO_SECRETS = (
+    "kind: Secret\nmetadata:\n  name: s\nstringData:\n"
+    "  a: <path:myvault#db-password>\n  b: <path:myvault#api-key>\n"
+)
+_BACKEND_LINE = re.compile(
+    r"avp-py: backend: (\d+) retries, (\d+) throttled \(HTTP 429\), (\d+) token requests;"
+    r" cache: (\d+) hits, (\d+) misses$",
+    re.M,
+)
+
+
+def _backend_counts(run: Run) -> dict[str, int]:
+    found = _BACKEND_LINE.search(run.stderr)
+    assert found is not None, run.stderr
+    names = ("retries", "throttled", "token_requests", "cache_hits", "cache_misses")
+    return dict(zip(names, map(int, found.groups()), strict=True))
+
+
+def test_verbose_counts_retries_429s_token_requests_and_the_cache(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str], tmp_path: Path
+) -> None:
+    env = {"AVP_CACHE_DIR": str(tmp_path / "cache"), "AVP_CACHE_KEY": "k" * 32}
+    # The challenge passes, then the GET is throttled twice before it is answered.
+    kv.faults.throttle_after(1, count=2, retry_after=0.01)
+    first = avp(TWO_SECRETS, args=("generate", "-", "--verbose"), env=env)
+    assert first.code == 0, first.stderr
+    assert kv.status_count(429) == 2 and kv.token_requests() == 1  # what really happened
+    assert _backend_counts(first) == {
+        "retries": 2,
+        "throttled": 2,
+        "token_requests": 1,
+        "cache_hits": 0,
+        "cache_misses": 2,
+    }
+    kv.clear_faults()
+    kv.reset_counters()
+    second = avp(TWO_SECRETS, args=("generate", "-", "--verbose"), env=env)
+    assert second.code == 0, second.stderr
+    assert kv.token_requests() == 0 and kv.counts(VAULT, "get") == 0
+    assert _backend_counts(second) == {
+        "retries": 0,
+        "throttled": 0,
+        "token_requests": 0,
+        "cache_hits": 2,
+        "cache_misses": 0,
+    }
+    # the summary still ends the output, and no value is in either run's diagnostics
+    assert second.stderr.splitlines()[-1].endswith(" s")
+    assert secret_free(first.stderr + second.stderr, kv, *SENTINELS)
+
+
+def test_verbose_counts_a_5xx_retry_but_no_429(
+    kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
+) -> None:
+    kv.faults.fail_next(1, status=503)
+    run = avp(MANIFEST, args=("generate", "-", "--verbose"))
+    assert run.code == 0, run.stderr
+    counts = _backend_counts(run)
+    assert (counts["retries"], counts["throttled"]) == (1, 0)
+    assert counts["token_requests"] == kv.token_requests() == 1
 
 
 def test_no_value_in_stderr_when_values_break_modifiers(

@@ -116,11 +116,13 @@ class AzureKeyVaultBackend:
             if self._closed:
                 raise BackendUnavailableError("the Azure Key Vault backend is closed")
             if self._credential is None:
-                self._credential = sdk.build_credential(self._options, self._deadline)
+                self._credential = sdk.build_credential(self._options, self._deadline, self._stats)
             vault = self._vaults.get(url)
             if vault is None:
                 credential = sdk.client_credential(self._credential, self._options)
-                client = sdk.build_client(url, credential, self._deadline, self._pool_size)
+                client = sdk.build_client(
+                    url, credential, self._deadline, self._pool_size, self._stats
+                )
                 vault = self._vaults[url] = _Vault(client)
             first, vault.primed = not vault.primed, True
             return vault, first

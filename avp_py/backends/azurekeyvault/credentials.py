@@ -20,6 +20,7 @@ from azure.identity import (
 from avp_py.backends.azurekeyvault.failures import message_lines
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.azurekeyvault.pipeline import TOKEN_REQUEST, DeadlineTransport
+from avp_py.backends.base import BackendStats
 from avp_py.errors import ConfigError
 from avp_py.model import Deadline
 
@@ -29,12 +30,14 @@ from avp_py.model import Deadline
 logging.getLogger("azure").addHandler(logging.NullHandler())
 
 
-def build_credential(options: AzureOptions, deadline: Deadline) -> TokenCredential:
+def build_credential(
+    options: AzureOptions, deadline: Deadline, stats: BackendStats | None = None
+) -> TokenCredential:
     """The credential ``AVP_AZURE_CREDENTIAL`` asks for, from explicit settings (never env writes).
 
-    Token requests use their own deadline-bound transport.
+    Token requests use their own deadline-bound transport, which counts them in ``stats``.
     """
-    transport = DeadlineTransport(deadline, TOKEN_REQUEST)
+    transport = DeadlineTransport(deadline, TOKEN_REQUEST, stats=stats)
     builders: dict[str, Callable[[AzureOptions, DeadlineTransport], TokenCredential]] = {
         "default": _default,
         "workload": _workload,

@@ -30,6 +30,7 @@ from azure.keyvault.secrets import SecretClient
 from urllib3.util.retry import Retry
 
 from avp_py.backends.azurekeyvault.causes import find_cause
+from avp_py.backends.base import BackendStats
 from avp_py.model import Deadline
 
 # Retries are bounded by the run's deadline, not by a count: when 20 renders hit a throttled
@@ -121,7 +122,13 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is o
     sharing one client do not queue for one connection.
     """
 
-    def __init__(self, deadline: Deadline, during: str, pool_size: int = 1) -> None:
+    def __init__(
+        self,
+        deadline: Deadline,
+        during: str,
+        pool_size: int = 1,
+        stats: BackendStats | None = None,
+    ) -> None:
         session = requests.Session()
         # requests reads the proxy and CA variables from os.environ on every request when
         # trust_env is on (twice per Key Vault GET: 0.1-0.6 s of a 120-secret render). The same
@@ -145,6 +152,7 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is o
         )
         self._deadline = deadline
         self._during = during
+        self._stats = stats or BackendStats()  # counts for --verbose (never values)
         self._last = threading.local()  # this thread's last HTTP status, for messages
 
     def _left(self) -> float:
@@ -164,8 +172,12 @@ class DeadlineTransport(RequestsTransport):  # type: ignore[misc]  # send() is o
             kwargs[key] = min(float(wanted), left)
         kwargs.setdefault("proxies", self._proxies_for(request.url))
         self._last.status = None
+        if self._during == TOKEN_REQUEST:
+            self._stats.add("token_requests")
         response = super().send(request, **kwargs)
         self._last.status = getattr(response, "status_code", None)
+        if self._last.status == 429:
+            self._stats.add("throttled")
         if self._last.status == 401:
             challenge = response.headers.get("WWW-Authenticate", "")
             if self._during == KEY_VAULT_REQUEST:
@@ -201,9 +213,10 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
     """azure-core's retry policy, honouring Retry-After, that never sleeps past the deadline
     and never retries what cannot heal (a certificate that does not verify)."""
 
-    def __init__(self, deadline: Deadline, **kwargs: Any) -> None:
+    def __init__(self, deadline: Deadline, stats: BackendStats, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._deadline = deadline
+        self._stats = stats
 
     def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
         """Wait for Retry-After (else the backoff) plus jitter, unless the retry could not
@@ -214,6 +227,7 @@ class DeadlineRetryPolicy(RetryPolicy[Any, Any]):
         if wanted >= left:
             status = response.http_response.status_code if response else None
             raise DeadlineExceeded(wanted, left, KEY_VAULT_REQUEST, status)
+        self._stats.add("retries")
         transport.sleep(min(wanted * (1 + random.random() * JITTER), left))
 
     def increment(self, settings: Any, response: Any = None, error: Any = None) -> bool:
@@ -229,15 +243,22 @@ def _ca_bundle() -> str | bool:
 
 
 def build_client(
-    vault_url: str, credential: TokenCredential, deadline: Deadline, pool_size: int
+    vault_url: str,
+    credential: TokenCredential,
+    deadline: Deadline,
+    pool_size: int,
+    stats: BackendStats | None = None,
 ) -> SecretClient:
-    """One client per vault, shared by the worker threads, with a pool as big as the workers."""
+    """One client per vault, shared by the worker threads, with a pool as big as the workers;
+    its retries and 429s are counted in ``stats``."""
+    stats = stats or BackendStats()
     return SecretClient(
         vault_url,
         credential,
-        transport=DeadlineTransport(deadline, KEY_VAULT_REQUEST, pool_size),
+        transport=DeadlineTransport(deadline, KEY_VAULT_REQUEST, pool_size, stats),
         retry_policy=DeadlineRetryPolicy(
             deadline,
+            stats,
             retry_total=RETRY_TOTAL,
             retry_status=RETRY_TOTAL,  # azure-core's 3 is few for a 429 storm
             retry_backoff_factor=BACKOFF_FACTOR,

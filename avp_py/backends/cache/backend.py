@@ -42,6 +42,7 @@ class CachingBackend:
         if cached is not None:
             self._stats.add("cache_hits")
             return cached
+        self._stats.add("cache_misses")
         value = self._inner.fetch(ref)
         payload = json.dumps(
             {"v": value.reveal(), "version": value.version, "ct": value.content_type}

@@ -72,6 +72,16 @@ def test_second_run_is_served_from_the_cache(tmp_path: Path) -> None:
     second.close()
 
 
+def test_misses_are_counted_beside_hits(tmp_path: Path) -> None:
+    # --verbose reports both (issue 10 item 6).
+    first, _, stats = _cached(tmp_path)
+    first.fetch(PINNED)
+    first.fetch(LATEST)
+    first.fetch(PINNED)
+    assert (stats.get("cache_misses"), stats.get("cache_hits")) == (2, 1)
+    first.close()
+
+
 def test_latest_and_pinned_expire_after_their_own_ttl(tmp_path: Path) -> None:
     first, _, _ = _cached(tmp_path)
     first.fetch(LATEST)
