@@ -103,11 +103,16 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """A secret a document needs, and where. ``missing_ok``: remove-missing drops the key."""
+    """A secret a document needs, and where. ``missing_ok``: remove-missing drops the key.
+
+    ``object_type`` is the Key Vault object type a SecretProviderClass asks for (``secret``,
+    ``key`` or ``cert``); a placeholder always reads a secret.
+    """
 
     ref: SecretRef
     site: Site
     missing_ok: bool = False
+    object_type: str = "secret"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +138,11 @@ class ScanBuilder:
         """Record a warning."""
         self.findings.append(Finding(Severity.WARNING, code, site, message))
 
-    def use(self, ref: SecretRef, site: Site, missing_ok: bool = False) -> None:
+    def use(
+        self, ref: SecretRef, site: Site, missing_ok: bool = False, object_type: str = "secret"
+    ) -> None:
         """Record a reference to look up."""
-        self.usages.append(Usage(ref, site, missing_ok))
+        self.usages.append(Usage(ref, site, missing_ok, object_type))
 
     def build(self) -> Scan:
         """The immutable result."""

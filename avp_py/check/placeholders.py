@@ -21,8 +21,9 @@ from avp_py.planner import DocumentPlan, ReferenceRules, Slot, field_name, plan_
 _MASKED_FIELDS = ("data", "stringData")
 
 
-class _AcceptAll:
-    """Rules that refuse nothing: the check applies the real ones itself, per reference."""
+class AcceptAll:
+    """Rules that refuse nothing: the check applies the real ones itself, per reference, and
+    ``check --list`` lists every reference, refused or not."""
 
     def path_problem(self, path: str) -> str | None:
         return None
@@ -47,7 +48,7 @@ def scan(document: Document, rules: ReferenceRules) -> Scan:
     )
     if rollout_problem:
         out.error(Code.ANNOTATION, site, rollout_problem)
-    result = plan_document(document, directives, _AcceptAll())
+    result = plan_document(document, directives, AcceptAll())
     for problem in result.problems:
         field, message = problem.field, problem.message
         out.error(Code.PLACEHOLDER, site, f"{field}: {message}" if field else message)

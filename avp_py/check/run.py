@@ -9,6 +9,7 @@ from avp_py import backends, yamlcodec
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
 from avp_py.check import placeholders, spc
 from avp_py.check.findings import Finding, Scan, Usage
+from avp_py.check.listing import ReferenceList
 from avp_py.check.report import CheckReport
 from avp_py.check.states import lookup
 from avp_py.documents import Document
@@ -32,11 +33,23 @@ def check(
     docs = read_documents(sources, settings, directory_mode=directory_mode, load_all=True)
     rules, limits = settings.reference_rules, settings.limits
     scans = [scan_document(doc, rules, limits) for doc in docs if doc.body is not None]
-    usages = [usage for scan in scans for usage in scan.usages]
+    # Key Vault keys and certificates of a SecretProviderClass are not looked up (yet).
+    usages = [usage for scan in scans for usage in scan.usages if usage.object_type == "secret"]
     findings: list[Finding] = [finding for scan in scans for finding in scan.findings]
     findings.extend(_look_up(usages, settings, deadline, build_backend or uncached_backend))
     references = len({usage.ref for usage in usages})
     return CheckReport.build(findings, len(docs), references, strict)
+
+
+def list_references(
+    sources: Iterable[Source], settings: Settings, *, directory_mode: bool = False
+) -> ReferenceList:
+    """Every reference of ``sources`` and where it is used (``check --list``): read and scan
+    only, with rules that refuse nothing; no backend is built and nothing is requested."""
+    docs = read_documents(sources, settings, directory_mode=directory_mode, load_all=True)
+    rules = placeholders.AcceptAll()
+    scans = [scan_document(doc, rules, settings.limits) for doc in docs if doc.body is not None]
+    return ReferenceList.build((usage for scan in scans for usage in scan.usages), len(docs))
 
 
 def scan_document(document: Document, rules: ReferenceRules, limits: yamlcodec.Limits) -> Scan:

@@ -124,8 +124,8 @@ def _check_object(
     problem = rules.ref_problem(declared)
     if problem:
         out.error(Code.POLICY, where, problem)
-    elif obj.type == "secret":
-        out.use(SecretRef(lookup_path, obj.name, obj.version), where)
+    elif obj.type in OBJECT_TYPES:
+        out.use(SecretRef(lookup_path, obj.name, obj.version), where, object_type=obj.type)
 
 
 def parse_objects(

@@ -16,12 +16,15 @@ from avp_py.cli import process
 from avp_py.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
+    from avp_py.check.listing import ReferenceList
     from avp_py.check.report import CheckReport
+    from avp_py.settings import Settings
 
 # This module is imported by every ``avp-py`` run that reaches click (the command group registers
 # it): the check itself and jinja2 are imported only when ``check`` runs.
 
 FORMATS = ("text", "json", "markdown")
+LIST_FORMATS = ("text", "json")
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -37,6 +40,10 @@ Values are never fetched when the backend can describe a secret, never printed."
 _HELP = {
     "app": "Application name for {app} in AVP_SECRET_NAME_PATTERN (default: $ARGOCD_APP_NAME).",
     "strict": "Treat warnings (e.g. a placeholder outside a v1 Secret) as errors.",
+    "list": (
+        "Only list every referenced vault, secret and version with where it is used (text or"
+        " json); no backend is contacted and no Azure setting is needed."
+    ),
     "format": "Report format: text (default), json (schema avp-py/check/v1) or markdown.",
     "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
     "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
@@ -48,6 +55,7 @@ _HELP = {
 @click.argument("path")
 @click.option("--app", default=None, metavar="NAME", help=_HELP["app"])
 @click.option("--strict", is_flag=True, help=_HELP["strict"])
+@click.option("--list", "list_only", is_flag=True, help=_HELP["list"])
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), default="text", help=_HELP["format"]
 )
@@ -58,6 +66,7 @@ def check(
     path: str,
     app: str | None,
     strict: bool,
+    list_only: bool,
     output_format: str,
     config_path: str,
     secret_name: str,
@@ -65,6 +74,12 @@ def check(
 ) -> None:
     """Check the secrets of PATH (a file, a directory, or - for stdin) without printing any."""
     process.configure_logging(verbose)
+    if list_only:
+        listing = process.guarded(
+            lambda: _list(path, app, output_format, config_path, secret_name)
+        )
+        click.echo(process.guarded(lambda: render_listing(listing, output_format)), nl=False)
+        sys.exit(int(ExitCode.OK))
     report = process.guarded(lambda: _check(path, app, strict, config_path, secret_name))
     click.echo(process.guarded(lambda: render_report(report, output_format)), nl=False)
     sys.exit(int(ExitCode.OK if report.passed else ExitCode.FINDINGS))
@@ -81,19 +96,46 @@ def render_report(report: CheckReport, output_format: str) -> str:
     return forms.to_json(report) if output_format == "json" else forms.to_text(report)
 
 
+def render_listing(listing: ReferenceList, output_format: str) -> str:
+    """The reference list in ``text`` or ``json``."""
+    from avp_py.check import listing as forms
+
+    return forms.to_json(listing) if output_format == "json" else forms.to_text(listing)
+
+
+def _list(
+    path: str, app: str | None, output_format: str, config_path: str, secret_name: str
+) -> ReferenceList:
+    from avp_py.check.run import list_references
+
+    if output_format not in LIST_FORMATS:
+        raise ConfigError(f"--list prints text or json, not {output_format}")
+    settings = _settings(app, config_path, secret_name, backend_required=False)
+    inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
+    return list_references(inputs, settings, directory_mode=directory_mode)
+
+
+def _settings(
+    app: str | None, config_path: str, secret_name: str, *, backend_required: bool = True
+) -> Settings:
+    overrides = {"ARGOCD_APP_NAME": app} if app is not None else None
+    try:
+        return process.load_command_settings(
+            config_path, secret_name, {}, overrides, backend_required=backend_required
+        )
+    except ConfigError as exc:
+        if "{app}" in str(exc):
+            raise ConfigError(f"{exc}: pass --app NAME") from exc
+        raise
+
+
 def _check(
     path: str, app: str | None, strict: bool, config_path: str, secret_name: str
 ) -> CheckReport:
     from avp_py.check.run import check as run_check
     from avp_py.render import start_deadline
 
-    overrides = {"ARGOCD_APP_NAME": app} if app is not None else None
-    try:
-        settings = process.load_command_settings(config_path, secret_name, {}, overrides)
-    except ConfigError as exc:
-        if "{app}" in str(exc):
-            raise ConfigError(f"{exc}: pass --app NAME") from exc
-        raise
+    settings = _settings(app, config_path, secret_name)
     deadline = start_deadline(settings.timeout_seconds)
     inputs, directory_mode = process.read_inputs(path, settings.max_input_bytes)
     return run_check(inputs, settings, deadline, directory_mode=directory_mode, strict=strict)

@@ -48,6 +48,8 @@ def load_command_settings(
     secret_name: str,
     flags: Mapping[str, str],
     overrides: Mapping[str, str] | None = None,
+    *,
+    backend_required: bool = True,
 ) -> Settings:
     """Settings from the environment (with ``overrides``), ``-s`` and ``-c``, and flags."""
     # The config sources are imported only when used: they pull in urllib, ssl, email and
@@ -62,7 +64,7 @@ def load_command_settings(
         from avp_py.settings import configfile
 
         config = configfile.load(config_path)  # replaces the Secret's keys, as in AVP
-    return load_settings(environ, config, flags)
+    return load_settings(environ, config, flags, backend_required=backend_required)
 
 
 def guarded(action: Callable[[], T]) -> T:

@@ -112,11 +112,17 @@ def load_settings(
     environ: Mapping[str, str],
     config: Mapping[str, object] | None = None,
     flags: Mapping[str, str] | None = None,
+    *,
+    backend_required: bool = True,
 ) -> Settings:
-    """Resolve and validate every setting; ConfigError names the first bad key."""
+    """Resolve and validate every setting; ConfigError names the first bad key.
+
+    ``backend_required=False`` is for runs that never build a backend (``check --list``): an
+    empty ``AVP_TYPE`` is then accepted (``backend`` is ``""``); a wrong one is still refused.
+    """
     values = _resolve(environ, _normalise_config(config or {}), dict(flags or {}))
     backend = values.get("AVP_TYPE", "").strip()
-    if not backends.is_available(backend):
+    if (backend or backend_required) and not backends.is_available(backend):
         raise ConfigError(backends.unknown_backend_message(backend))
     app = AppContext(
         environ.get("ARGOCD_APP_NAME", ""),

@@ -181,3 +181,25 @@ def test_backend_errors_exit_5_without_values(kv: KeyVaultServer) -> None:
     assert "access denied" in result.stderr
     for value in spec.sentinels():
         assert value not in result.stderr
+
+
+def test_list_sends_no_request_and_builds_no_credential(kv: KeyVaultServer) -> None:
+    """``check --list`` with the Azure backend selected and the test server reachable: not one
+    connection (no token, no challenge, no listing). An incomplete workload credential, which
+    building the backend would refuse (exit 2), shows that no backend is built either."""
+    spec.load_vault(kv)
+    catalogue = spec.catalogue()
+    broken = str(spec.CATALOGUE / "broken")
+    env = spec.azure_env(kv)
+    kv.reset_counters()
+    for extra in ({}, {"AVP_AZURE_CREDENTIAL": "workload", "AZURE_CLIENT_ID": None}):
+        result = CliRunner().invoke(cli, ["check", "--list", broken], env={**env, **extra})
+        assert result.exit_code == 0, result.output
+        assert f"{catalogue['vault']}#orders-api-featureFlags (latest)" in result.stdout
+    assert kv.connections() == 0
+    assert kv.token_requests() == 0
+    assert kv.counts(catalogue["vault"], "list_versions") == 0
+    refused = CliRunner().invoke(
+        cli, ["check", broken], env={**env, "AVP_AZURE_CREDENTIAL": "workload"}
+    )
+    assert refused.exit_code == 2, refused.output  # the same settings, when a backend is built

@@ -54,7 +54,7 @@ OBJECTS = """\
 """
 
 
-def test_clean_spc_yields_the_secret_objects_only() -> None:
+def test_clean_spc_yields_every_object_with_its_type() -> None:
     secret_objects = """\
     - secretName: orders-api
       type: Opaque
@@ -64,13 +64,15 @@ def test_clean_spc_yields_the_secret_objects_only() -> None:
     """
     result = _scan(_spc(OBJECTS, secret_objects))
     assert _found(result) == []
-    assert [u.ref.describe() for u in result.usages] == [
-        "kv-orders#orders-api-db",
-        "kv-orders#orders-api-key#0123456789abcdef0123456789abcdef",
+    assert [(u.ref.describe(), u.object_type) for u in result.usages] == [
+        ("kv-orders#orders-api-db", "secret"),
+        ("kv-orders#orders-api-key#0123456789abcdef0123456789abcdef", "secret"),
+        ("kv-orders#orders-api-tls", "cert"),
     ]
     assert [u.site.field for u in result.usages] == [
         "spec.parameters.objects array[0]",
         "spec.parameters.objects array[1]",
+        "spec.parameters.objects array[2]",
     ]
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from avp_py.cli.app import cli
 from tests.conformance.check.spec import CATALOGUE, catalogue, file_env, sentinels
+from tests.conformance.check.spec import clean_env as spec_clean_env
 
 SPEC = catalogue()
 BROKEN = CATALOGUE / "broken" / "placeholder-secret-not-created-yet.yaml"
@@ -62,3 +63,29 @@ def test_input_errors_exit_3(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: ")
     assert _run([str(tmp_path / "none")], file_env()).exit_code == 3
     assert _run([], file_env()).exit_code == 2  # click: missing PATH
+
+
+def test_list_needs_no_backend_setting_at_all() -> None:
+    """``--list`` with a clean environment (no AVP_TYPE, no Azure setting): every reference of
+    the catalogue, refused by the policy or not, and exit 0 although secrets are missing."""
+    result = _run(["--list", "--format", "json", str(CATALOGUE / "broken")], spec_clean_env())
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    listed = json.loads(result.stdout)
+    found = {(r["vault"], r["secret"], r["version"]) for r in listed["references"]}
+    assert ("kv-orders-prod", "orders-api-featureFlags", "") in found  # does not exist
+    assert ("kv-orders-prod", "shared-db-password", "") in found  # the policy would refuse it
+    for value in sentinels():
+        assert value not in result.stdout
+    text = _run(["--list", str(BROKEN)], spec_clean_env())
+    assert text.exit_code == 0
+    assert text.stdout.startswith("kv-orders-prod#orders-api-dbPassword (latest)\n")
+    assert "Secret/orders-api-flags: stringData.FLAGS" in text.stdout
+
+
+def test_list_refuses_report_formats_and_unknown_backends() -> None:
+    markdown = _run(["--list", "--format", "markdown", str(BROKEN)], spec_clean_env())
+    assert markdown.exit_code == 2 and markdown.stdout == ""
+    assert "--list prints text or json" in markdown.stderr
+    wrong = _run(["--list", str(BROKEN)], spec_clean_env(AVP_TYPE="vault"))
+    assert wrong.exit_code == 2 and "Must provide a supported Vault Type" in wrong.stderr
