@@ -41,12 +41,18 @@ class SecretState:
     ``enabled`` is False for a disabled version; ``version`` is the concrete version the
     reference points at, when the backend knows one (None otherwise: never derived from the
     value); ``reason`` says why the reference is unusable, and is None when it is usable.
+    ``not_before`` and ``expires`` are the version's validity window (Key Vault's ``nbf`` and
+    ``exp``, seconds since the epoch; None when unset or unknown); ``managed`` is True for the
+    secret behind a Key Vault certificate, False for a plain secret, None when unknown.
     """
 
     exists: bool
     enabled: bool = True
     version: str | None = None
     reason: MissingReason | None = None
+    not_before: float | None = None
+    expires: float | None = None
+    managed: bool | None = None
 
     @property
     def usable(self) -> bool:
@@ -74,13 +80,17 @@ class MetadataBackend(Protocol):
 class VersionInfo:
     """One version of a secret as its metadata describes it (never its value).
 
-    ``created`` is in seconds since the epoch (Key Vault's resolution is one second), None
-    when the backend does not say.
+    ``created``, ``not_before`` and ``expires`` are in seconds since the epoch (Key Vault's
+    resolution is one second), None when the backend does not say; ``managed`` as in
+    :class:`SecretState`.
     """
 
     version: str
     enabled: bool = True
     created: float | None = None
+    not_before: float | None = None
+    expires: float | None = None
+    managed: bool | None = None
 
 
 @runtime_checkable
@@ -97,6 +107,20 @@ class VersionListingBackend(Protocol):
 
     def list_versions(self, ref: SecretRef) -> Sequence[VersionInfo]:
         """The versions of ``ref``'s secret, in any order."""
+
+
+@runtime_checkable
+class NameListingBackend(Protocol):
+    """Optional capability: the names of the secrets at a path (a vault), from metadata only.
+
+    ``avp-py check`` uses it for "did you mean" on a missing secret. ``list_names`` ignores
+    ``ref.key`` and ``ref.version``; it raises the same :class:`avp_py.errors.BackendError`
+    subclasses as ``fetch``, must be safe to call from several threads at once, and no
+    message may contain a value.
+    """
+
+    def list_names(self, ref: SecretRef) -> Sequence[str]:
+        """The names of every secret at ``ref.path``, in any order."""
 
 
 def latest_candidates(versions: Sequence[VersionInfo]) -> list[VersionInfo] | None:

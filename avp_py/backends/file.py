@@ -76,6 +76,12 @@ class FileBackend:
             return SecretState(True, version=ref.version)
         return SecretState(False, reason=MissingReason.NOT_FOUND)
 
+    def list_names(self, ref: SecretRef) -> list[str]:
+        """The keys at ``ref.path`` (NameListingBackend), never their values."""
+        self._stats.add("requests")
+        entry = self._data.get(ref.path)
+        return [str(key) for key in entry] if isinstance(entry, dict) else []
+
     def _has(self, entry_name: str, key: str) -> bool:
         entry = self._data.get(entry_name)
         return isinstance(entry, dict) and entry.get(key) is not None

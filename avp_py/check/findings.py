@@ -32,9 +32,12 @@ class Code(str, Enum):
     NOT_FOUND = "secret-not-found"
     VERSION_NOT_FOUND = "version-not-found"
     DISABLED = "secret-disabled"
+    EXPIRED = "secret-expired"  # exp in the past: Key Vault serves it, but it is out of date
+    NOT_YET_VALID = "secret-not-yet-valid"  # nbf in the future
     SPC_INVALID = "spc-invalid"  # a SecretProviderClass that the Azure provider would reject
     SPC_UNKNOWN_FIELD = "spc-unknown-field"  # a field the provider ignores (a typo?)
     SPC_UNDECLARED_OBJECT = "spc-undeclared-object"  # secretObjects names no mounted object
+    SPC_OBJECT_TYPE = "spc-object-type"  # objectType cert for a secret that is no certificate
     INVALID_NAME = "invalid-name"  # not a valid Kubernetes Secret name or data key
 
 

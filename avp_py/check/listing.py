@@ -69,7 +69,9 @@ def to_text(listing: ReferenceList) -> str:
         version = "" if reference.ref.version else " (latest)"
         kind = "" if reference.object_type == "secret" else f" [{reference.object_type}]"
         lines.append(f"{reference.ref.describe()}{version}{kind}")
-        lines.extend(f"  {site.describe()}: {site.field or '(document)'}" for site in reference.sites)
+        lines.extend(
+            f"  {site.describe()}: {site.field or '(document)'}" for site in reference.sites
+        )
     if lines:
         lines.append("")
     lines.append(_summary(listing))

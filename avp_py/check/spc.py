@@ -4,8 +4,9 @@ The provider reads ``spec.parameters.objects``, a YAML *string* holding ``array:
 YAML strings, each one object (``objectName``, ``objectType``, ``objectVersion``,
 ``objectAlias``...). It mounts each object as a file named after its alias, else its name, and
 ``spec.secretObjects[].data[].objectName`` must name one of those files, or the driver fails
-with "file matching objectName ... not found in the pod" long after the merge. Pure: the
-objects of type ``secret`` become references for the resolution step.
+with "file matching objectName ... not found in the pod" long after the merge. Pure: every
+object becomes a reference with its type (``check --list`` shows them all); those of type
+``secret`` and ``cert`` (a certificate is read through its secret) are looked up.
 """
 
 from __future__ import annotations
@@ -187,6 +188,18 @@ def _object_problems(
     if obj.type not in OBJECT_TYPES:
         message = f"objectType must be one of {', '.join(OBJECT_TYPES)}, not {obj.type!r}"
         out.error(Code.SPC_INVALID, where, message)
+    history = fields.get("objectVersionHistory")
+    if history is not None and not _is_version_count(history):
+        message = (
+            "objectVersionHistory must be a whole number of versions (0 or more, unquoted),"
+            f" not {_text(history)!r}: the provider refuses the object"
+        )
+        out.error(Code.SPC_INVALID, where, message)
+
+
+def _is_version_count(value: YamlNode) -> bool:
+    """What the provider's int32 field accepts: a YAML integer, not a string or a boolean."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 31
 
 
 def _text(value: YamlNode) -> str:

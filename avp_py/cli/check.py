@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # This module is imported by every ``avp-py`` run that reaches click (the command group registers
 # it): the check itself and jinja2 are imported only when ``check`` runs.
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "junit", "sarif")
 LIST_FORMATS = ("text", "json")
 
 EXIT_CODES_HELP = """\b
@@ -44,7 +44,10 @@ _HELP = {
         "Only list every referenced vault, secret and version with where it is used (text or"
         " json); no backend is contacted and no Azure setting is needed."
     ),
-    "format": "Report format: text (default), json (schema avp-py/check/v1) or markdown.",
+    "format": (
+        "Report format: text (default), json (schema avp-py/check/v1), markdown, junit (JUnit"
+        " XML) or sarif (SARIF 2.1.0, for code scanning annotations)."
+    ),
     "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
     "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
     "verbose": "Redacted diagnostics on stderr.",
@@ -75,9 +78,7 @@ def check(
     """Check the secrets of PATH (a file, a directory, or - for stdin) without printing any."""
     process.configure_logging(verbose)
     if list_only:
-        listing = process.guarded(
-            lambda: _list(path, app, output_format, config_path, secret_name)
-        )
+        listing = process.guarded(lambda: _list(path, app, output_format, config_path, secret_name))
         click.echo(process.guarded(lambda: render_listing(listing, output_format)), nl=False)
         sys.exit(int(ExitCode.OK))
     report = process.guarded(lambda: _check(path, app, strict, config_path, secret_name))
@@ -86,13 +87,19 @@ def check(
 
 
 def render_report(report: CheckReport, output_format: str) -> str:
-    """The report in ``text``, ``json`` or ``markdown``."""
+    """The report in ``text``, ``json``, ``markdown``, ``junit`` or ``sarif``."""
     from avp_py.check import report as forms
 
     if output_format == "markdown":
         from avp_py.check.markdown import to_markdown
 
         return to_markdown(report)
+    if output_format in ("junit", "sarif"):
+        from avp_py.check import ci_formats
+
+        return (
+            ci_formats.to_junit(report) if output_format == "junit" else ci_formats.to_sarif(report)
+        )
     return forms.to_json(report) if output_format == "json" else forms.to_text(report)
 
 

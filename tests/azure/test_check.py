@@ -5,8 +5,10 @@ forbidden or ambiguous), and a backend failure is exit 5 without values."""
 from __future__ import annotations
 
 import itertools
+import json
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from azure.keyvault.secrets import SecretClient
@@ -79,11 +81,13 @@ def test_states_from_listing_without_reading_values(
     old, new = _versions(kv, "rotated-off", True, False)
     off, on = _versions(kv, "rotated-on", False, True)
     kv.reset_counters()
-    assert _state(client, "rotated-off") == SecretState(True, False, new, DISABLED)
-    assert _state(client, "rotated-off", old) == SecretState(True, True, old)
-    assert _state(client, "rotated-off", old.upper()) == SecretState(True, True, old)
-    assert _state(client, "rotated-on") == SecretState(True, True, on)
-    assert _state(client, "rotated-on", off) == SecretState(True, False, off, DISABLED)
+    assert _state(client, "rotated-off") == SecretState(True, False, new, DISABLED, managed=False)
+    assert _state(client, "rotated-off", old) == SecretState(True, True, old, managed=False)
+    assert _state(client, "rotated-off", old.upper()) == SecretState(True, True, old, managed=False)
+    assert _state(client, "rotated-on") == SecretState(True, True, on, managed=False)
+    assert _state(client, "rotated-on", off) == SecretState(
+        True, False, off, DISABLED, managed=False
+    )
     missing_version = "0123456789abcdef0123456789abcdef"
     assert _state(client, "rotated-on", missing_version) == SecretState(
         False, reason=MissingReason.VERSION_NOT_FOUND
@@ -98,7 +102,7 @@ def test_versions_created_in_the_same_second(kv: KeyVaultServer, client: SecretC
     _versions(kv, "same-second-on", True, True, step=0)
     kv.reset_counters()
     # Enabled states agree: the answer is known without knowing which version is the latest.
-    assert _state(client, "same-second-on") == SecretState(True, True, None)
+    assert _state(client, "same-second-on") == SecretState(True, True, None, managed=False)
     assert kv.counts(VAULT, "get") == 0
     # They disagree: Key Vault itself is asked (the value is dropped).
     assert _state(client, "same-second") == SecretState(True, False, None, DISABLED)
@@ -203,3 +207,66 @@ def test_list_sends_no_request_and_builds_no_credential(kv: KeyVaultServer) -> N
         cli, ["check", broken], env={**env, "AVP_AZURE_CREDENTIAL": "workload"}
     )
     assert refused.exit_code == 2, refused.output  # the same settings, when a backend is built
+
+
+def test_states_carry_the_validity_window_and_certificates(
+    kv: KeyVaultServer, client: SecretClient
+) -> None:
+    (version,) = _versions(kv, "windowed", True)
+    kv.set_validity(VAULT, "windowed", not_before=1_600_000_000, expires=1_900_000_000)
+    certificate = kv.import_certificate(VAULT, "a-cert", "SENTINEL-pem", "application/x-pem-file")
+    kv.reset_counters()
+    assert _state(client, "windowed") == SecretState(
+        True, True, version, None, 1_600_000_000.0, 1_900_000_000.0, False
+    )
+    assert _state(client, "a-cert") == SecretState(True, True, certificate, managed=True)
+    assert kv.counts(VAULT, "get") == 0
+
+
+def test_names_are_listed_from_metadata(kv: KeyVaultServer, managed_env: dict[str, str]) -> None:
+    for name in ("team-a-one", "team-a-two", "team-b-one"):
+        kv.set_secret(VAULT, name, f"SENTINEL-{name}")
+    context = BackendContext({"AVP_AZURE_CREDENTIAL": "managed"}, start_deadline(20), 2)
+    backend = azurekeyvault.create(context)
+    try:
+        kv.reset_counters()
+        names = backend.list_names(SecretRef(VAULT, "anything"))
+        assert sorted(names) == ["team-a-one", "team-a-two", "team-b-one"]
+        assert kv.counts(VAULT, "list") >= 1 and kv.counts(VAULT, "get") == 0
+        kv.deny(VAULT, permissions=["list"])
+        assert backend.list_names(SecretRef(VAULT, "anything")) == []  # no names, no failure
+    finally:
+        kv.allow_all(VAULT)
+        backend.close()
+
+
+def test_did_you_mean_respects_the_app_prefix_rule(
+    kv: KeyVaultServer, managed_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The vault holds team-a's and team-b's secrets; team-a's typo is answered with team-a's
+    name only, although team-b's is as close: the pattern would refuse it anyway, and naming
+    it would tell team-a what team-b keeps."""
+    kv.set_secret(VAULT, "team-a-dbPassword", "SENTINEL-a")
+    kv.set_secret(VAULT, "team-b-dbPasword", "SENTINEL-b")
+    manifest = tmp_path / "secret.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n"
+        f"  PASSWORD: <path:{VAULT}#team-a-dbPasword>\n"
+    )
+    env = spec.clean_env(
+        AVP_TYPE="azurekeyvault",
+        AVP_AZURE_CREDENTIAL="managed",
+        AVP_SECRET_NAME_PATTERN="^{app}-[A-Za-z0-9]+$",
+        **managed_env,
+    )
+    kv.reset_counters()
+    result = CliRunner().invoke(
+        cli, ["check", "--app", "team-a", "--format", "json", str(manifest)], env=env
+    )
+    assert result.exit_code == 6, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["message"] == (
+        f"secret team-a-dbPasword does not exist in {VAULT} (did you mean team-a-dbPassword?)"
+    )
+    assert "team-b" not in result.stdout
+    assert kv.counts(VAULT, "get") == 0 and kv.counts(VAULT, "list") >= 1

@@ -53,7 +53,9 @@ API (all thread-safe):
   content_type=None, tags=None, managed=False) -> str``, ``import_certificate(vault, name,
   value, content_type, *, enabled=True) -> str`` (test chains: ``tests.kvserver.certificates``),
   ``set_enabled(vault, name, enabled, *,
-  version=None)``, ``get_secret(vault, name, version=None) -> SecretVersion``,
+  version=None)``, ``set_validity(vault, name, *, not_before=None, expires=None, version=None)``
+  (``nbf``/``exp``, served as attributes),
+  ``get_secret(vault, name, version=None) -> SecretVersion``,
   ``versions(vault, name) -> list[str]``, ``delete_secret(vault, name)``,
   ``deny(vault, *, client_id=None, permissions=None)``, ``allow_all(vault)``.
 * Faults: ``faults`` (:class:`Faults`, global), ``vault_faults(vault)`` (:class:`VaultFaults`),

@@ -226,6 +226,19 @@ class KeyVaultServer:
         """Enable or disable one version (default: the latest)."""
         self._state.store.update(vault, name, version, {"enabled": enabled})
 
+    def set_validity(
+        self,
+        vault: str,
+        name: str,
+        *,
+        not_before: int | None = None,
+        expires: int | None = None,
+        version: str | None = None,
+    ) -> None:
+        """Set one version's ``nbf`` and ``exp`` (seconds since the epoch; default: latest)."""
+        changes = {"not_before": not_before, "expires": expires}
+        self._state.store.update(vault, name, version, changes)
+
     def get_secret(self, vault: str, name: str, version: str | None = None) -> SecretVersion:
         """A copy of a stored version (default: the latest), for assertions."""
         return self._state.store.get(vault, name, version)

@@ -79,6 +79,10 @@ class AzureKeyVaultBackend:
         """VersionListingBackend: every version of the secret, from metadata only."""
         return self._request(ref, _list_versions)
 
+    def list_names(self, ref: SecretRef) -> list[str]:
+        """NameListingBackend: the names of the secrets in ``ref``'s vault, metadata only."""
+        return self._request(ref, _list_names)
+
     def _request(
         self,
         ref: SecretRef,
@@ -166,6 +170,14 @@ def _list_versions(
     from avp_py.backends.azurekeyvault import metadata
 
     return metadata.list_versions(client, ref, options)
+
+
+def _list_names(
+    sdk: ModuleType, client: Any, ref: SecretRef, deadline: Deadline, options: AzureOptions
+) -> list[str]:
+    from avp_py.backends.azurekeyvault import metadata
+
+    return metadata.list_names(client, ref, options)
 
 
 def create(context: BackendContext) -> AzureKeyVaultBackend:

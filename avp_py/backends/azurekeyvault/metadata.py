@@ -21,6 +21,7 @@ described or listed (it imports the SDK through ``sdk``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from azure.core.exceptions import HttpResponseError
 from azure.keyvault.secrets import SecretClient, SecretProperties
@@ -67,15 +68,33 @@ def list_versions(client: SecretClient, ref: SecretRef, options: AzureOptions) -
             return []  # no such secret: it has no versions
 
 
+def list_names(client: SecretClient, ref: SecretRef, options: AzureOptions) -> list[str]:
+    """The names of the secrets in ``ref``'s vault (NameListingBackend): one listing, paged by
+    the SDK, metadata only. An identity that may not list gets no names."""
+    try:
+        return [p.name for p in client.list_properties_of_secrets() if p.name]
+    except sdk.FAILURES as exc:
+        if _listing_forbidden(exc):
+            return []  # the identity may get secrets but not list them: no suggestion
+        sdk.translate(exc, ref, options)
+
+
 def _infos(listing: Iterable[SecretProperties]) -> list[VersionInfo]:
     return [
         VersionInfo(
             properties.version or "",
             properties.enabled is not False,
-            properties.created_on.timestamp() if properties.created_on is not None else None,
+            _seconds(properties.created_on),
+            _seconds(properties.not_before),
+            _seconds(properties.expires_on),
+            bool(properties.managed),
         )
         for properties in listing
     ]
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment is not None else None
 
 
 def pinned_state(versions: Sequence[VersionInfo], version: str) -> SecretState:
@@ -96,14 +115,27 @@ def latest_state(versions: Sequence[VersionInfo]) -> SecretState | None:
         return _state(candidates[0])
     if len({p.enabled for p in candidates}) == 1:  # same answer whichever is the latest
         enabled = candidates[0].enabled
-        return SecretState(True, enabled, None, None if enabled else MissingReason.DISABLED)
+        reason = None if enabled else MissingReason.DISABLED
+        # The validity window is the latest version's own: unknown here.
+        managed = {p.managed for p in candidates}
+        return SecretState(
+            True, enabled, None, reason, managed=managed.pop() if len(managed) == 1 else None
+        )
     return None
 
 
 def _state(version: VersionInfo) -> SecretState:
     enabled = version.enabled
     reason = None if enabled else MissingReason.DISABLED
-    return SecretState(True, enabled, version.version or None, reason)
+    return SecretState(
+        True,
+        enabled,
+        version.version or None,
+        reason,
+        version.not_before,
+        version.expires,
+        version.managed,
+    )
 
 
 def _listing_forbidden(exc: BaseException) -> bool:

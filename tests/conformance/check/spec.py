@@ -4,6 +4,7 @@ the catalogue tests run ``avp-py check`` in (file backend, or Azure via the test
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,22 @@ def file_env(secrets: Path = SECRETS_FILE, **values: str) -> dict[str, str | Non
 
 
 def load_vault(server: KeyVaultServer) -> None:
-    """Put the catalogue's vault (sentinel values, some disabled) into ``server``."""
+    """Put the catalogue's vault into ``server``: sentinel values, some disabled, expired or not
+    yet valid, one a certificate (a managed secret)."""
+    spec = catalogue()
     for vault, secrets in yaml.safe_load(SECRETS_FILE.read_text()).items():
         for name, value in secrets.items():
-            server.set_secret(vault, name, str(value))
-    for name in catalogue()["disabled"]:
-        server.set_enabled(catalogue()["vault"], name, False)
+            if name in spec["certificates"]:
+                server.import_certificate(vault, name, str(value), "application/x-pem-file")
+            else:
+                server.set_secret(vault, name, str(value))
+    vault, year = spec["vault"], 365 * 86_400
+    for name in spec["disabled"]:
+        server.set_enabled(vault, name, False)
+    for name in spec["expired"]:
+        server.set_validity(vault, name, expires=int(time.time()) - year)
+    for name in spec["not_yet_valid"]:
+        server.set_validity(vault, name, not_before=int(time.time()) + year)
 
 
 def azure_env(server: KeyVaultServer) -> dict[str, str | None]:

@@ -5,6 +5,7 @@ output ever contains a value."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from tests.kvserver import KeyVaultServer
 from .spec import CATALOGUE, catalogue, file_env, sentinels
 
 SPEC = catalogue()
-FORMATS = ("json", "text", "markdown")
+FORMATS = ("json", "text", "markdown", "junit", "sarif")
 
 
 def _cases() -> list[Any]:
@@ -47,6 +48,31 @@ def _text_block(text: str, file: str, document: int) -> list[str]:
         elif inside:
             block.append(line)
     return block
+
+
+def _junit(text: str) -> set[tuple[str, str, str]]:
+    """(severity, code, object) of every test case that is a finding, parsed back."""
+    found = set()
+    for testcase in ET.fromstring(text).iter("testcase"):
+        fields = {p.get("name"): p.get("value", "") for p in testcase.iter("property")}
+        if not fields:
+            continue  # the passing case of a clean check
+        assert testcase.get("name", "").endswith(f"[{fields['code']}]")
+        severity = "error" if testcase.find("failure") is not None else "warning"
+        found.add((severity, fields["code"], fields["object"]))
+    return found
+
+
+def _sarif(text: str) -> set[tuple[str, str, str, str]]:
+    """(level, rule, file, object) of every SARIF result."""
+    (run,) = json.loads(text)["runs"]
+    found = set()
+    for result in run["results"]:
+        (location,) = result["locations"]
+        uri = location["physicalLocation"]["artifactLocation"]["uri"]
+        obj = result["properties"]["object"]
+        found.add((result["level"], result["ruleId"], uri, obj))
+    return found
 
 
 def _expected(case: dict[str, Any], backend: str) -> set[tuple[str, str, int, str]]:
@@ -86,6 +112,15 @@ def test_catalogue(
         ), block
         assert f"`{case['file']}`" in results["markdown"].stdout
         assert obj in results["markdown"].stdout and f"`{code}`" in results["markdown"].stdout
+    assert _junit(results["junit"].stdout) == {
+        (severity, code, obj) for severity, code, _, obj in _expected(case, backend)
+    }
+    assert _sarif(results["sarif"].stdout) == {
+        (severity, code, case["file"], obj) for severity, code, _, obj in _expected(case, backend)
+    }
+    messages = " ".join(f["message"] for f in report["findings"])
+    for text in case.get("messages", []):
+        assert text in messages, (text, messages)
 
     if "strict_exit_code" in case:
         strict = _run(["--strict", case["file"]], env)

@@ -143,3 +143,87 @@ def test_file_backend_state_agrees_with_fetch(tmp_path: Path) -> None:
         except SecretNotFoundError:
             fetched = False
         assert fetched == state.usable, ref
+
+
+NOW = 1_800_000_000.0
+DAY = 86_400.0
+
+
+class Listing(Describing):
+    """Describes and lists names (NameListingBackend), counting the listings."""
+
+    def __init__(self, states: dict[str, SecretState], names: list[str]) -> None:
+        super().__init__(states)
+        self.names = names
+        self.listed: list[str] = []
+
+    def list_names(self, ref: SecretRef) -> list[str]:
+        with self.lock:
+            self.listed.append(ref.path)
+        return self.names
+
+
+def test_validity_window_and_certificates() -> None:
+    states = {
+        "old": SecretState(True, version="v1", expires=NOW - DAY),
+        "edge": SecretState(True, version="v2", expires=NOW),  # exp is exclusive: expired now
+        "next": SecretState(True, not_before=NOW + DAY),
+        "fine": SecretState(True, version="v3", not_before=NOW - DAY, expires=NOW + DAY),
+        "plain": SecretState(True, version="v4", managed=False),
+        "cert": SecretState(True, version="v5", managed=True),
+    }
+    usages = [Usage(SecretRef("kv", key), SITE) for key in ("old", "edge", "next", "fine")]
+    usages += [
+        Usage(SecretRef("kv", "plain"), SITE, object_type="cert"),
+        Usage(SecretRef("kv", "cert"), SITE, object_type="cert"),
+        Usage(SecretRef("kv", "plain"), SITE.at("stringData.B")),  # a secret may be plain
+    ]
+    findings = lookup(usages, Describing(states), 4, _deadline(), now=NOW)
+    assert [(f.code, f.message) for f in findings] == [
+        (Code.EXPIRED, "secret old in kv expired at 2027-01-14T08:00:00Z (version v1)"),
+        (Code.EXPIRED, "secret edge in kv expired at 2027-01-15T08:00:00Z (version v2)"),
+        (
+            Code.NOT_YET_VALID,
+            "secret next in kv is not valid before 2027-01-16T08:00:00Z (the latest version)",
+        ),
+        (
+            Code.SPC_OBJECT_TYPE,
+            "object plain has objectType cert, but plain in kv is a secret, not a certificate:"
+            " the provider would not find it (use objectType: secret)",
+        ),
+    ]
+    assert all(f.severity is Severity.ERROR for f in findings)
+
+
+def test_did_you_mean_among_allowed_names_one_listing_per_vault() -> None:
+    backend = Listing(
+        {}, ["app-dbPassword", "app-dbPasswords", "other-dbPassword", "app-unrelated"]
+    )
+    usages = [
+        Usage(SecretRef("kv", "app-dbPasword"), SITE),
+        Usage(SecretRef("kv", "app-dbPassw0rd"), SITE.at("stringData.B")),
+        Usage(SecretRef("kv", "app-zzzzzzzzzzzzzz"), SITE.at("stringData.C")),
+    ]
+    findings = lookup(
+        usages, backend, 2, _deadline(), allowed=lambda ref: ref.key.startswith("app-")
+    )
+    messages = [f.message for f in findings]
+    assert messages == [
+        "secret app-dbPasword does not exist in kv"
+        " (did you mean app-dbPassword or app-dbPasswords?)",
+        "secret app-dbPassw0rd does not exist in kv"
+        " (did you mean app-dbPassword or app-dbPasswords?)",
+        "secret app-zzzzzzzzzzzzzz does not exist in kv",
+    ]
+    assert "other-dbPassword" not in " ".join(messages)  # refused by the rule: never named
+    assert backend.listed == ["kv"]
+    # Without the rules (a caller that gives none), nothing is listed or suggested.
+    quiet = Listing({}, ["app-dbPassword"])
+    assert "did you mean" not in lookup(usages[:1], quiet, 2, _deadline())[0].message
+    assert quiet.listed == []
+
+
+def test_no_listing_when_nothing_is_missing() -> None:
+    backend = Listing({"ok": SecretState(True)}, ["ok"])
+    assert lookup([Usage(SecretRef("kv", "ok"), SITE)], backend, 2, _deadline(), allowed=bool) == []
+    assert backend.listed == []
