@@ -54,6 +54,7 @@ BUILTIN: Mapping[str, BackendEntry] = MappingProxyType(
             "avp_py.backends.azurekeyvault:create",
             key_prefixes=("AZURE",),
             identity_prefixes=("AZURE", "AVP_AZURE_"),
+            selector="avp_py.backends.azurekeyvault.identities:select_options",
         ),
         "file": BackendEntry(
             "file",

@@ -200,7 +200,10 @@ class BackendEntry:
     environment, and never from an Application (AVP §2.1, decision D5). ``identity_prefixes``
     are the settings that choose whose secrets it reads (credential, endpoint, file): they make
     its :class:`BackendIdentity`; those in ``path_options`` are file paths, made absolute
-    because a relative path depends on the working directory.
+    because a relative path depends on the working directory. ``selector``, when set, is
+    ``"module:function"`` of ``(options, project) -> options``: what the backend derives from
+    the render's AppProject (the Azure backend's identity per project, ``AVP_AZURE_IDENTITIES``),
+    applied once when the settings are built, so the identity above includes it.
     """
 
     name: str
@@ -208,6 +211,7 @@ class BackendEntry:
     key_prefixes: tuple[str, ...] = ()
     identity_prefixes: tuple[str, ...] = ()
     path_options: tuple[str, ...] = ()
+    selector: str = ""
 
     def load(self) -> BackendFactory:
         """Import the factory (the registry turns a plugin's failure into a ConfigError)."""
@@ -216,6 +220,14 @@ class BackendEntry:
         for attribute in filter(None, attributes.strip().split(".")):  # as EntryPoint.load
             found = getattr(found, attribute)
         return cast(BackendFactory, found)
+
+    def select_options(self, options: Mapping[str, str], project: str) -> dict[str, str]:
+        """The options for a render of ``project`` (ConfigError when the backend refuses it)."""
+        if not self.selector:
+            return dict(options)
+        module, _, function = self.selector.partition(":")
+        select = getattr(importlib.import_module(module), function)
+        return cast(dict[str, str], select(options, project))
 
     def identity(self, options: Mapping[str, str]) -> BackendIdentity:
         """The identity these resolved options select for this backend."""

@@ -50,6 +50,7 @@ def load_command_settings(
     overrides: Mapping[str, str] | None = None,
     *,
     backend_required: bool = True,
+    select_identity: bool = True,
 ) -> Settings:
     """Settings from the environment (with ``overrides``), ``-s`` and ``-c``, and flags."""
     # The config sources are imported only when used: they pull in urllib, ssl, email and
@@ -64,7 +65,13 @@ def load_command_settings(
         from avp_py.settings import configfile
 
         config = configfile.load(config_path)  # replaces the Secret's keys, as in AVP
-    return load_settings(environ, config, flags, backend_required=backend_required)
+    return load_settings(
+        environ,
+        config,
+        flags,
+        backend_required=backend_required,
+        select_identity=select_identity,
+    )
 
 
 def guarded(action: Callable[[], T]) -> T:

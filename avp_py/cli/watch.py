@@ -109,7 +109,8 @@ def _build(config_path: str, secret_name: str) -> Watcher:
     from avp_py.watch.cycle import Watcher, listing_backend
     from avp_py.watch.store import StateDirectory, StateUnavailable
 
-    settings = process.load_command_settings(config_path, secret_name, {})
+    # The identity is chosen per record, from its AppProject (AVP_AZURE_IDENTITIES).
+    settings = process.load_command_settings(config_path, secret_name, {}, select_identity=False)
     config = load_watch_settings(settings, os.environ)
     build = listing_backend(settings)
     with closing(build(BackendContext(settings.options, start_deadline(1.0), 1))):

@@ -17,6 +17,7 @@ then, so that repeating it cannot confirm a guess.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -114,11 +115,15 @@ def load_settings(
     flags: Mapping[str, str] | None = None,
     *,
     backend_required: bool = True,
+    select_identity: bool = True,
 ) -> Settings:
     """Resolve and validate every setting; ConfigError names the first bad key.
 
     ``backend_required=False`` is for runs that never build a backend (``check --list``): an
-    empty ``AVP_TYPE`` is then accepted (``backend`` is ``""``); a wrong one is still refused.
+    empty ``AVP_TYPE`` is then accepted (``backend`` is ``""``) and no identity is chosen; a
+    wrong ``AVP_TYPE`` is still refused. ``select_identity=False`` leaves the choice of the
+    backend's identity by AppProject (``AVP_AZURE_IDENTITIES``) to the caller, which serves
+    several projects (``watch``: :func:`for_project`).
     """
     values = _resolve(environ, _normalise_config(config or {}), dict(flags or {}))
     backend = values.get("AVP_TYPE", "").strip()
@@ -129,6 +134,8 @@ def load_settings(
         environ.get("ARGOCD_APP_NAMESPACE", ""),
         environ.get("ARGOCD_APP_PROJECT_NAME", ""),
     )
+    if backend and backend_required and select_identity:
+        values = backends.entry(backend).select_options(values, app.project)
     return Settings(
         backend=backend,
         options=Options(values),
@@ -144,6 +151,14 @@ def load_settings(
         cache=_cache(values),
         watch_state_dir=values.get("AVP_WATCH_STATE_DIR", "").strip(),
     )
+
+
+def for_project(settings: Settings, project: str) -> Settings:
+    """``settings`` (built with ``select_identity=False``) for a render of ``project``: the
+    backend's options as that project's renders have them (ConfigError if it refuses it)."""
+    options = backends.entry(settings.backend).select_options(settings.options, project)
+    app = AppContext(settings.app.name, settings.app.namespace, project)
+    return dataclasses.replace(settings, options=Options(options), app=app)
 
 
 def _normalise_config(config: Mapping[str, object]) -> dict[str, str]:

@@ -27,11 +27,12 @@ from avp_py.backends.base import (
 from avp_py.errors import ConfigError
 from avp_py.model import Deadline, SecretRef
 from avp_py.settings import Settings
+from avp_py.settings.load import for_project
 from avp_py.settings.watch import WatchSettings
 from avp_py.watch import lookup, planner
 from avp_py.watch.argocd import Answer, ArgoCdClient, Outcome
-from avp_py.watch.planner import Observation, Plan, Refresh
-from avp_py.watch.records import AppRecord, identity_of
+from avp_py.watch.planner import Current, Observation, Plan, Refresh
+from avp_py.watch.records import AppRecord, Identity, identity_of
 from avp_py.watch.refreshes import Requested
 from avp_py.watch.report import CycleReport
 from avp_py.watch.store import StateDirectory
@@ -95,9 +96,24 @@ class Watcher:
         self._build_backend = build_backend
         self._client = client
         self._clock = clock
-        self._identity = identity_of(settings.backend, settings.options)
+        self._projects: dict[str, Settings | None] = {}
         self._reported: set[tuple[SecretRef, str]] = set()
         self._said_empty = False
+
+    def _for_project(self, project: str) -> Settings | None:
+        """The settings a render of ``project`` has (its identity: AVP_AZURE_IDENTITIES);
+        None when the sidecar's settings would refuse that project."""
+        if project not in self._projects:
+            try:
+                self._projects[project] = for_project(self._settings, project)
+            except ConfigError as exc:
+                log.warning("watch records of AppProject %r are not watched: %s", project, exc)
+                self._projects[project] = None
+        return self._projects[project]
+
+    def _identity(self, record: AppRecord) -> Identity | None:
+        settings = self._for_project(record.project)
+        return None if settings is None else identity_of(settings.backend, settings.options)
 
     @property
     def interval(self) -> float:
@@ -117,7 +133,7 @@ class Watcher:
         report = CycleReport(records=len(records), foreign=len(loaded.records) - len(records))
         now = self._clock()
         live = planner.live_records(records, now, self._watch.record_max_age_seconds)
-        observations = self._look_up(planner.watched_secrets(live), report)
+        observations = self._look_up(live, report)
         report.plan = planner.plan(
             records, observations, state.load_requests(), now, self._watch.record_max_age_seconds
         )
@@ -142,7 +158,7 @@ class Watcher:
 
     def _own(self, records: Sequence[AppRecord]) -> list[AppRecord]:
         """The records rendered with this watcher's backend identity; the others are left."""
-        own = [record for record in records if record.identity == self._identity]
+        own = [record for record in records if record.identity == self._identity(record)]
         if len(own) < len(records):
             log.warning(
                 "%d watch record(s) were rendered with another backend or identity than this"
@@ -152,18 +168,29 @@ class Watcher:
             )
         return own
 
-    def _look_up(self, refs: list[SecretRef], report: CycleReport) -> dict[SecretRef, Observation]:
-        report.secrets = len(refs)
-        if not refs:
-            return {}
+    def _look_up(
+        self, live: Sequence[AppRecord], report: CycleReport
+    ) -> dict[SecretRef, Observation]:
+        """The current version of every secret the live records read, each looked up with the
+        identity of a project that reads it (one backend per identity)."""
+        report.secrets = len(planner.watched_secrets(live))
+        groups: dict[Identity, tuple[Settings, list[AppRecord]]] = {}
+        for record in live:
+            settings = self._for_project(record.project)
+            if settings is not None:
+                groups.setdefault(record.identity, (settings, []))[1].append(record)
         seconds = self._settings.timeout_seconds
         deadline = Deadline(seconds, time.monotonic() + seconds)
         stats = BackendStats()
-        context = BackendContext(
-            self._settings.options, deadline, self._settings.max_concurrency, stats
-        )
-        with closing(self._build_backend(context)) as backend:
-            found = lookup.current_versions(backend, refs, self._settings.max_concurrency)
+        found: dict[SecretRef, Observation] = {}
+        for settings, records in groups.values():
+            refs = planner.watched_secrets(records)
+            context = BackendContext(settings.options, deadline, settings.max_concurrency, stats)
+            with closing(self._build_backend(context)) as backend:
+                seen = lookup.current_versions(backend, refs, settings.max_concurrency)
+            for ref, observation in seen.items():  # a version is the same whoever reads it
+                if ref not in found or isinstance(observation, Current):
+                    found[ref] = observation
         report.requests = stats.get("requests")
         return found
 

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -85,9 +86,10 @@ class Bench:
         self.state = tmp_path / "state"
         self.logs: list[str] = []
 
-    def render(self, app: str, manifest: str) -> Run:
+    def render(self, app: str, manifest: str, **extra: str) -> Run:
         _, _, project = APPS[app]
         env: dict[str, str | None] = {
+            **extra,
             "AVP_AZURE_CREDENTIAL": "managed",
             "AVP_WATCH_STATE_DIR": str(self.state),
             "ARGOCD_APP_NAME": app,
@@ -170,11 +172,11 @@ def bench(kv: KeyVaultServer, argocd: ArgoCdServer, avp: Runner, tmp_path: Path)
     setup.assert_nothing_leaked()
 
 
-def _rendered_all(bench: Bench) -> dict[str, Run]:
+def _rendered_all(bench: Bench, **extra: str) -> dict[str, Run]:
     return {
-        "orders": bench.render("orders", WORKLOAD),
-        "apps_payments": bench.render("apps_payments", WORKLOAD),
-        "search": bench.render("search", SEARCH),
+        "orders": bench.render("orders", WORKLOAD, **extra),
+        "apps_payments": bench.render("apps_payments", WORKLOAD, **extra),
+        "search": bench.render("search", SEARCH, **extra),
     }
 
 
@@ -232,6 +234,27 @@ def test_a_rotation_refreshes_exactly_the_applications_that_read_the_secret(benc
     settled = bench.watch()
     assert len(bench.argocd.hard_refreshes()) == 2
     assert "1 awaiting a render" in settled.stderr  # payments is still being rendered
+
+
+def test_each_project_is_watched_with_its_own_identity(bench: Bench) -> None:
+    """AVP_AZURE_IDENTITIES (issue 15 part 1): the renders of team-a and team-b read with
+    their own identities; the watcher with the same mapping owns both projects' records and
+    lists each secret with the identity of a project that reads it."""
+    team_a, team_b = str(uuid.uuid4()), str(uuid.uuid4())
+    mapping = f"team-a={team_a},team-b={team_b}"
+    bench.kv.restrict(VAULT, [team_a, team_b])
+    _rendered_all(bench, AVP_AZURE_IDENTITIES=mapping)
+    assert {token.client_id for token in bench.kv.tokens()} == {team_a, team_b}
+    issued = len(bench.kv.tokens())
+    bench.rotate("shared-db", SHARED_V2)
+    rotated = bench.watch(AVP_AZURE_IDENTITIES=mapping)
+    assert bench.refreshed() == [("apps", "payments"), ("argocd", "orders")]
+    assert "of another identity" in rotated.stderr and "0 of another identity" in rotated.stderr
+    assert {token.client_id for token in bench.kv.tokens()[issued:]} == {team_a, team_b}
+    # Without the mapping the watcher is another identity: it leaves the records alone.
+    other = bench.watch()
+    assert "3 of another identity" in other.stderr
+    assert len(bench.argocd.hard_refreshes()) == 2
 
 
 def test_argo_cd_down_is_logged_and_retried_next_cycle(bench: Bench) -> None:

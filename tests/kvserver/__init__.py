@@ -57,7 +57,9 @@ API (all thread-safe):
   (``nbf``/``exp``, served as attributes),
   ``get_secret(vault, name, version=None) -> SecretVersion``,
   ``versions(vault, name) -> list[str]``, ``delete_secret(vault, name)``,
-  ``deny(vault, *, client_id=None, permissions=None)``, ``allow_all(vault)``.
+  ``deny(vault, *, client_id=None, permissions=None)``, ``restrict(vault, client_ids)`` (only
+  those identities may use it), ``allow_all(vault)``; ``trust_federated(token_file,
+  client_id)``, ``register_client(client_id)`` (an unknown client id gets AADSTS700016).
 * Faults: ``faults`` (:class:`Faults`, global), ``vault_faults(vault)`` (:class:`VaultFaults`),
   ``clear_faults()``.
 * Observation: ``counts(vault, op)`` with op in ``challenge`` (request without a bearer token),

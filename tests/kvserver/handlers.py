@@ -54,6 +54,11 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PAGE_MAX = 25
 PERMISSION = {"get": "get", "list": "list", "list_versions": "list", "set": "set", "update": "set"}
+RBAC_ACTIONS = {
+    "get": "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    "list": "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+    "set": "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+}
 
 
 @dataclass
@@ -361,6 +366,8 @@ class VaultApi:
         if problem is not None:
             return self._challenge(suffix, problem, error="invalid_token")
         assert issued is not None
+        if op in PERMISSION and not self.state.store.has_role(vault, issued.client_id):
+            return self._forbidden_by_rbac(vault, issued, req.path, PERMISSION[op])
         if op in PERMISSION and self.state.store.is_denied(vault, issued.client_id, PERMISSION[op]):
             return self._access_denied(vault, issued, PERMISSION[op])
         return None
@@ -386,6 +393,27 @@ class VaultApi:
             " please see https://go.microsoft.com/fwlink/?linkid=2125287"
         )
         return kv_error(403, "Forbidden", message, inner="AccessDenied")
+
+    def _forbidden_by_rbac(
+        self, vault: str, issued: IssuedToken, path: str, permission: str
+    ) -> Response:
+        """Key Vault's answer to an identity without a role on an RBAC vault."""
+        caller = (
+            f"appid={issued.client_id};oid={issued.object_id};"
+            f"iss=https://sts.windows.net/{issued.tenant_id}/"
+        )
+        resource = (
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/kvserver"
+            f"/providers/microsoft.keyvault/vaults/{vault}{path.rstrip('/').lower()}"
+        )
+        message = (
+            "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny"
+            " assignments or role definitions were changed recently, please observe propagation"
+            f" time.\r\nCaller: {caller}\r\nAction: '{RBAC_ACTIONS[permission]}'\r\n"
+            f"Resource: '{resource}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null"
+            f"\r\nDecisionReason: null \r\nVault: {vault};location=westus\r\n"
+        )
+        return kv_error(403, "Forbidden", message, inner="ForbiddenByRbac")
 
     # -- operations -------------------------------------------------------------------------------
     @staticmethod
@@ -643,7 +671,9 @@ class IdentityApi:
                 return _aad_error(
                     400, "invalid_request", "AADSTS50027: bad client_assertion_type.", 50027
                 )
-            if self.state.issuer.assertion_client(form["client_assertion"]) != client_id:
+            if not self.state.issuer.is_known(client_id):
+                return _unknown_client(client_id, self.state.issuer.tenant_id)
+            if not self.state.issuer.trusts(form["client_assertion"], client_id):
                 message = (
                     "AADSTS700213: No matching federated identity record found for presented"
                     f" assertion. Client id {client_id}."
@@ -669,6 +699,16 @@ def _form_problem(form: Mapping[str, str]) -> Response | None:
             400, "invalid_scope", "AADSTS1002012: scope must end with /.default.", 1002012
         )
     return None
+
+
+def _unknown_client(client_id: str, tenant: str) -> Response:
+    message = (
+        f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory"
+        f" '{tenant}'. This can happen if the application has not been installed by the"
+        " administrator of the tenant or consented to by any user in the tenant. You may have"
+        " sent your authentication request to the wrong tenant."
+    )
+    return _aad_error(400, "unauthorized_client", message, 700016)
 
 
 def _unknown_tenant(tenant: str) -> Response:

@@ -47,6 +47,7 @@ class KeyVaultServer:
         self._listeners: dict[str, Listener] = {}
         issuer = TokenIssuer(self.tenant_id)
         issuer.add_client_secret(self.secret_client_id, self.client_secret)
+        issuer.register(self.workload_client_id)
         self._state = State(
             store=Store(),
             faults=self.faults,
@@ -136,6 +137,15 @@ class KeyVaultServer:
         path = Path(self._tmp.name) / f"federated-{client_id}.jwt"
         path.write_text(self._state.issuer.federated_token(client_id))
         return str(path)
+
+    def trust_federated(self, token_file: str, client_id: str) -> None:
+        """Give ``client_id`` a federated credential trusting the service account token in
+        ``token_file`` (one token, several identities: AKS workload identity per team)."""
+        self._state.issuer.trust(Path(token_file).read_text(), client_id)
+
+    def register_client(self, client_id: str) -> None:
+        """An identity that exists in the tenant (without any federated credential)."""
+        self._state.issuer.register(client_id)
 
     def add_client_secret(self, client_id: str, secret: str) -> None:
         """Register another app registration for ``ClientSecretCredential``."""
@@ -256,6 +266,11 @@ class KeyVaultServer:
         """Answer 403 AccessDenied to ``client_id`` (None: everyone) for the given secret
         permissions (``get``, ``list``, ``set``; None: all)."""
         self._state.store.deny(vault, client_id, permissions)
+
+    def restrict(self, vault: str, client_ids: Iterable[str]) -> None:
+        """Azure RBAC on the vault: only ``client_ids`` may use it, the others get Key Vault's
+        403 (ForbiddenByRbac-like AccessDenied). ``allow_all`` lifts it."""
+        self._state.store.restrict(vault, client_ids)
 
     def allow_all(self, vault: str) -> None:
         self._state.store.allow_all(vault)

@@ -61,6 +61,8 @@ class _Vault:
     secrets: dict[str, _Secret] = field(default_factory=dict)
     # (client id or "*", operation or "*") pairs refused with 403 AccessDenied
     denied: set[tuple[str, str]] = field(default_factory=set)
+    # the only client ids with a role on the vault (None: everyone), as Azure RBAC grants
+    readers: set[str] | None = None
 
 
 def new_version_id() -> str:
@@ -197,6 +199,18 @@ class Store:
     def allow_all(self, vault: str) -> None:
         with self._lock:
             self._vault(vault).denied.clear()
+            self._vault(vault).readers = None
+
+    def restrict(self, vault: str, client_ids: Iterable[str]) -> None:
+        """Only these client ids have a role on the vault; every other one gets 403."""
+        self.add_vault(vault)
+        with self._lock:
+            self._vault(vault).readers = set(client_ids)
+
+    def has_role(self, vault: str, client_id: str) -> bool:
+        with self._lock:
+            readers = self._vault(vault).readers
+            return readers is None or client_id in readers
 
     def is_denied(self, vault: str, client_id: str, operation: str) -> bool:
         keys = {(c, o) for c in (client_id, "*") for o in (operation, "*")}

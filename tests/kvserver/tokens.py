@@ -68,8 +68,11 @@ class TokenIssuer:
         self._key = secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._tokens: dict[str, IssuedToken] = {}
-        self._assertions: dict[str, str] = {}  # federated token → client id
+        # federated token → the client ids with a federated credential trusting it (one
+        # service account token can be exchanged for several user-assigned identities)
+        self._assertions: dict[str, set[str]] = {}
         self._client_secrets: dict[str, str] = {}  # client id → secret
+        self._known: set[str] = set()  # app registrations of the tenant (client ids)
 
     def issue(self, kind: str, client_id: str, resource: str, ttl: float) -> IssuedToken:
         now = int(time.time())
@@ -101,6 +104,21 @@ class TokenIssuer:
         with self._lock:
             return list(self._tokens.values())
 
+    def register(self, client_id: str) -> None:
+        """An app registration (or user-assigned identity) exists with this client id."""
+        with self._lock:
+            self._known.add(client_id)
+
+    def is_known(self, client_id: str) -> bool:
+        with self._lock:
+            return client_id in self._known
+
+    def trust(self, assertion: str, client_id: str) -> None:
+        """Add a federated credential of ``client_id`` trusting this service account token."""
+        with self._lock:
+            self._known.add(client_id)
+            self._assertions.setdefault(assertion.strip(), set()).add(client_id)
+
     def federated_token(self, client_id: str) -> str:
         """A service-account JWT (as AKS projects it) that the login endpoint accepts."""
         now = int(time.time())
@@ -113,16 +131,17 @@ class TokenIssuer:
             "exp": now + 86400,
         }
         token = _jwt({"alg": "HS256", "kid": "kvserver"}, claims, self._key)
-        with self._lock:
-            self._assertions[token] = client_id
+        self.trust(token, client_id)
         return token
 
-    def assertion_client(self, assertion: str) -> str | None:
+    def trusts(self, assertion: str, client_id: str) -> bool:
+        """Whether ``client_id`` has a federated credential for this assertion."""
         with self._lock:
-            return self._assertions.get(assertion.strip())
+            return client_id in self._assertions.get(assertion.strip(), set())
 
     def add_client_secret(self, client_id: str, secret: str) -> None:
         with self._lock:
+            self._known.add(client_id)
             self._client_secrets[client_id] = secret
 
     def check_client_secret(self, client_id: str, secret: str) -> bool:

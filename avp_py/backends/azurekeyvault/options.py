@@ -50,6 +50,7 @@ class AzureOptions:
     certificate_password: str = field(default="", repr=False)
     federated_token_file: str = ""
     authority_host: str = ""
+    identities: str = ""  # AVP_AZURE_IDENTITIES, which chose client_id (identities.py)
 
     @property
     def has_service_principal(self) -> bool:
@@ -66,7 +67,14 @@ class AzureOptions:
     @property
     def hint(self) -> str:
         """What the chosen credential reads, for authentication error messages."""
-        return HINTS[self.credential]
+        if not self.identities:
+            return HINTS[self.credential]
+        return (
+            f"{HINTS[self.credential]}; AZURE_CLIENT_ID {self.client_id} was chosen by"
+            " AVP_AZURE_IDENTITIES from the AppProject (ARGOCD_APP_PROJECT_NAME): check that"
+            " this identity exists, has a federated credential for the sidecar's service"
+            " account and a role on the vault"
+        )
 
     def missing(self) -> list[str]:
         """Settings the chosen credential needs but did not get (names, never values)."""
@@ -106,6 +114,7 @@ class AzureOptions:
             certificate_password=options.get("AZURE_CLIENT_CERTIFICATE_PASSWORD", ""),
             federated_token_file=options.get("AZURE_FEDERATED_TOKEN_FILE", ""),
             authority_host=authority,
+            identities=options.get("AVP_AZURE_IDENTITIES", "").strip(),
         )
         missing = result.missing()
         if missing:
