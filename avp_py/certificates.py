@@ -132,7 +132,7 @@ def _from_pkcs12(value: str) -> tuple[PrivateKeyTypes | None, list[x509.Certific
             break
         certificates = [loaded.cert.certificate] if loaded.cert is not None else []
         certificates += [extra.certificate for extra in loaded.additional_certs]
-        return loaded.key, certificates
+        return loaded.key, [_readable(cert, "PKCS#12 (PFX) file") for cert in certificates]
     if _looks_like_pkcs12(data):
         raise ModifierError(f"the PKCS#12 (PFX) file {_ENCRYPTED}")
     raise ModifierError(f"the value is not a PKCS#12 (PFX) file (content type {PKCS12})")
@@ -204,9 +204,21 @@ def _pem_blocks(text: str) -> list[tuple[str, bytes]]:
 
 def _pem_certificate(block: bytes) -> x509.Certificate:
     try:
-        return x509.load_pem_x509_certificate(block)
-    except ValueError:
+        cert = x509.load_pem_x509_certificate(block)
+    except (ValueError, x509.InvalidVersion):  # InvalidVersion is no ValueError
         raise ModifierError("a certificate of the PEM bundle cannot be read") from None
+    return _readable(cert, "PEM bundle")
+
+
+def _readable(cert: x509.Certificate, holder: str) -> x509.Certificate:
+    """``cert``, once its names parse: cryptography parses the issuer and subject only when
+    they are read, so a damaged name would otherwise be a ValueError deep in the chain
+    building (an internal error) instead of this message."""
+    try:
+        _ = (cert.issuer, cert.subject)
+    except ValueError:
+        raise ModifierError(f"a certificate of the {holder} cannot be read") from None
+    return cert
 
 
 def _pem_key(block: bytes) -> PrivateKeyTypes:
@@ -229,7 +241,7 @@ def _leaf(
     if key is not None:
         wanted = _public(key.public_key())
         for cert in certificates:
-            if _public(cert.public_key()) == wanted:
+            if _certificate_key(cert) == wanted:
                 return cert
         raise ModifierError("the private key matches none of the certificates of the secret")
     leaves = [c for c in certificates if not any(_issued(o, c) for o in certificates if o is not c)]
@@ -268,6 +280,15 @@ def _issued(child: x509.Certificate, parent: x509.Certificate) -> bool:
 
 def _self_signed(cert: x509.Certificate) -> bool:
     return cert.issuer == cert.subject
+
+
+def _certificate_key(cert: x509.Certificate) -> bytes | None:
+    """The certificate's public key, DER; None if cryptography cannot read it (a damaged or
+    unsupported key matches no private key, it is not an internal error)."""
+    try:
+        return _public(cert.public_key())
+    except (ValueError, UnsupportedAlgorithm):
+        return None
 
 
 def _public(key: object) -> bytes:

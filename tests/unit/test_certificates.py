@@ -10,7 +10,9 @@ import base64
 import traceback
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from avp_py.errors import ModifierError
 from avp_py.modifiers import apply, check_call
@@ -122,6 +124,35 @@ def _encrypted_key(chain: CertificateChain) -> str:
     ).decode()
 
 
+def _damaged(chain: CertificateChain, part: bytes, replacement: bytes) -> x509.Certificate:
+    """The leaf with ``part`` of its DER replaced: cryptography loads it, as it parses names
+    and keys only when they are read."""
+    der = chain.leaf.public_bytes(serialization.Encoding.DER)
+    assert der.count(part) >= 1
+    return x509.load_der_x509_certificate(der.replace(part, replacement, 1))
+
+
+def _damaged_pem(chain: CertificateChain, part: bytes, replacement: bytes) -> str:
+    if part == _VERSION_3:  # cryptography refuses to load this one: write the PEM by hand
+        der = chain.leaf.public_bytes(serialization.Encoding.DER).replace(part, replacement, 1)
+        body = base64.encodebytes(der).decode()
+        return f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n"
+    return chain.pem(_damaged(chain, part, replacement))
+
+
+def _damaged_pfx(chain: CertificateChain) -> str:
+    cert = _damaged(chain, *_BAD_ISSUER)
+    none = serialization.NoEncryption()
+    data = pkcs12.serialize_key_and_certificates(b"leaf", chain.leaf_key, cert, None, none)
+    return base64.b64encode(data).decode()
+
+
+_VERSION_3 = b"\xa0\x03\x02\x01\x02"  # [0] EXPLICIT INTEGER 2 (v3)
+_BAD_VERSION = (_VERSION_3, b"\xa0\x03\x02\x01\x6c")  # version 108
+_BAD_ISSUER = (b"\x06\x03\x55\x04\x03\x0c", b"\x06\x03\x55\x04\x03\x30")  # CN: a SEQUENCE
+_BAD_CURVE = (b"\x2a\x86\x48\xce\x3d\x03\x01\x07", b"\x2a\x86\x48\xce\x3d\x03\x01\x58")
+
+
 def _failures(chain: CertificateChain) -> list[tuple[str, str, str | None, str]]:
     other = make_chain("other.example.test")
     leaf = chain.pem(chain.leaf)
@@ -144,6 +175,17 @@ def _failures(chain: CertificateChain) -> list[tuple[str, str, str | None, str]]
         ("certificate", leaf.replace("MI", "!!", 1), PEM_FILE, "cannot be read"),
         ("certificate", "-----BEGIN S3CRET-----\nx\n-----END S3CRET-----\n", PEM_FILE, "not a key"),
         ("certificate", leaf + chain.pem(chain.root), PEM_FILE, "2 unrelated certificates"),
+        # Damaged certificates: once internal errors (InvalidVersion, ValueError and
+        # UnsupportedAlgorithm from cryptography's lazy parsing).
+        ("certificate", _damaged_pem(chain, *_BAD_VERSION), PEM_FILE, "cannot be read"),
+        ("caChain", _damaged_pem(chain, *_BAD_ISSUER), PEM_FILE, "PEM bundle cannot be read"),
+        ("privateKey", _damaged_pfx(chain), PKCS12, "(PFX) file cannot be read"),
+        (
+            "privateKey",
+            chain.key_pem + _damaged_pem(chain, *_BAD_CURVE),
+            PEM_FILE,
+            "matches none of the certificates",
+        ),
     ]
 
 
