@@ -112,6 +112,8 @@ def _decode(body: bytes) -> dict[str, Any]:
         message = json.loads(body)
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
         raise ProtocolError(f"not a JSON message: {exc}") from None
+    except RecursionError:  # "[" * 100_000: it would otherwise end the server's loop
+        raise ProtocolError("a JSON message nested too deeply") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError("a message must be a JSON object with a type")
     return message

@@ -105,4 +105,11 @@ def parse_server(server: str, plaintext: bool) -> tuple[str, int]:
         raise ConfigError(f"ARGOCD_SERVER is not host[:port]: {server!r}") from None
     if not parts.hostname or parts.path.strip("/") or parts.query or "@" in parts.netloc:
         raise ConfigError(f"ARGOCD_SERVER is not host[:port]: {server!r}")
+    try:
+        parts.hostname.encode("idna")  # what connecting does, as a UnicodeError every cycle
+    except UnicodeError:
+        raise ConfigError(
+            f"ARGOCD_SERVER is not host[:port]: {server!r} (a host name label is empty or"
+            " longer than 63 characters)"
+        ) from None
     return parts.hostname, port or (80 if plaintext else 443)

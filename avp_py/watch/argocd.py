@@ -87,7 +87,8 @@ class ArgoCdClient:
         bypass = urllib.request.proxy_bypass_environment(  # type: ignore[attr-defined]
             server.host, proxies
         )
-        self._proxy = None if bypass or server.plaintext else proxies.get("https")
+        url = None if bypass or server.plaintext else proxies.get("https")
+        self._proxy = None if url is None else _proxy_address(url)
 
     @property
     def address(self) -> str:
@@ -119,10 +120,10 @@ class ArgoCdClient:
             return http.client.HTTPSConnection(
                 host, port, timeout=self._connect_timeout, context=self._context
             )
-        proxy = urllib.parse.urlsplit(self._proxy)
+        proxy_host, proxy_port = self._proxy
         connection = http.client.HTTPSConnection(
-            proxy.hostname or "",
-            proxy.port or 80,
+            proxy_host,
+            proxy_port,
             timeout=self._connect_timeout,
             context=self._context,
         )
@@ -145,6 +146,25 @@ class ArgoCdClient:
         return _answer(response.status, body)
 
 
+def _proxy_address(url: str) -> tuple[str, int]:
+    """``(host, port)`` of HTTPS_PROXY; ConfigError (never quoting it: it may hold a password)
+    for one no connection can use, which would otherwise fail every cycle as an internal error.
+    A URL without a scheme (``proxy:3128``) is read as urllib reads it, as ``http://``."""
+    parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+    try:
+        port = parts.port or 80
+        host = parts.hostname or ""
+        host.encode("idna")  # what connecting does; a label over 63 characters fails there
+    except (ValueError, UnicodeError):
+        host = ""
+    if not host:
+        raise ConfigError(
+            "HTTPS_PROXY is not a proxy URL http://host[:port] (port 1-65535): Argo CD cannot"
+            " be reached through it; fix it or add ARGOCD_SERVER's host to NO_PROXY"
+        )
+    return host, port
+
+
 def _answer(status: int, body: bytes) -> Answer:
     if status == 200:
         return Answer(Outcome.REFRESHED)
@@ -162,7 +182,7 @@ def _message(body: bytes) -> str:
     """Argo CD's error message (gRPC-gateway JSON), short and printable; never a header."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[" * 100_000 from a proxy or server
         return ""
     text = document.get("message") or document.get("error") if isinstance(document, dict) else ""
     cleaned = "".join(ch for ch in str(text or "") if ch.isprintable())

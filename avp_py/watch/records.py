@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -117,6 +118,8 @@ def load(text: str, schema: str) -> Mapping[str, object]:
         document = json.loads(text)
     except ValueError:
         raise RecordError("not JSON") from None
+    except RecursionError:  # "[" * 100_000 fits in a state file; no record nests so deep
+        raise RecordError("JSON nested too deeply") from None
     if not isinstance(document, dict) or document.get("schema") != schema:
         raise RecordError(f"not an {schema} document")
     return document
@@ -166,7 +169,13 @@ def number_field(document: Mapping[str, object], name: str) -> float:
     value = document.get(name)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RecordError(f"{name} must be a number")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of 400 digits is JSON, but no float
+        number = math.inf
+    if not math.isfinite(number):  # also JSON's NaN and Infinity, which Python reads
+        raise RecordError(f"{name} must be a finite number")
+    return number
 
 
 def _options(identity: Mapping[str, object]) -> tuple[tuple[str, str], ...]:

@@ -321,6 +321,16 @@ def test_the_server_refuses_another_protocol_version(server: ServerProcess) -> N
     assert f"this server speaks {protocol.VERSION}" in answer["reason"]
 
 
+def test_a_deeply_nested_message_does_not_take_the_server_down(server: ServerProcess) -> None:
+    body = b"[" * 200_000  # json.loads raises RecursionError, not ValueError, for this
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(30)
+        sock.connect(server.socket)
+        sock.sendall(len(body).to_bytes(4, "big") + body)
+        assert sock.recv(1 << 16) == b""  # a peer that broke the protocol is dropped
+    assert server.status()["type"] == "status"
+
+
 # -- cancellation, crashes, limits ------------------------------------------------------------
 def running_render(server: ServerProcess) -> int:
     """The pid of the one render the server runs (waits for it)."""

@@ -37,7 +37,9 @@ def test_a_partial_message_is_pending() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"[1]", b'{"no": "type"}', b'{"type": 3}', b"\xff\xfe", b"{not json"]
+    "body",
+    [b"[1]", b'{"no": "type"}', b'{"type": 3}', b"\xff\xfe", b"{not json", b"[" * 200_000],
+    ids=["list", "no-type", "type-not-a-string", "not-utf-8", "not-json", "nested-too-deeply"],
 )
 def test_a_message_that_is_not_an_object_with_a_type_is_refused(body: bytes) -> None:
     with pytest.raises(protocol.ProtocolError):

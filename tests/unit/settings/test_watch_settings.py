@@ -60,6 +60,7 @@ def test_server_is_host_and_port(server: str, plaintext: bool, expected: tuple[s
         ({"ARGOCD_SERVER": "argocd/api"}, "not host\\[:port\\]"),
         ({"ARGOCD_SERVER": "user@argocd"}, "not host\\[:port\\]"),
         ({"ARGOCD_SERVER": "argocd:http"}, "not host\\[:port\\]"),
+        ({"ARGOCD_SERVER": "a" * 64 + ".example.test"}, "longer than 63 characters"),
         ({"ARGOCD_AUTH_TOKEN": " "}, "ARGOCD_AUTH_TOKEN must be set"),
         ({"ARGOCD_AUTH_TOKEN": "a\r\nX-Injected: 1"}, "characters an HTTP header cannot carry"),
         ({"AVP_WATCH_INTERVAL_SECONDS": "0.5"}, "AVP_WATCH_INTERVAL_SECONDS must be between"),

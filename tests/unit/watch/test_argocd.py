@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from avp_py.watch.argocd import Outcome, _answer, refresh_path, split_application
+from avp_py.errors import ConfigError
+from avp_py.settings.watch import ArgoCdServer
+from avp_py.watch.argocd import ArgoCdClient, Outcome, _answer, refresh_path, split_application
 from avp_py.watch.loop import JITTER, next_wait
 
 
@@ -57,9 +59,43 @@ def test_argo_cds_message_is_kept_short_and_printable() -> None:
     assert answer.detail.startswith("HTTP 500: boom[31mxxx")
     assert len(answer.detail) < 220 and "\n" not in answer.detail and "\x1b" not in answer.detail
     assert _answer(502, b"<html>bad gateway</html>").detail == "HTTP 502"
+    assert _answer(502, b"[" * 200_000).detail == "HTTP 502"  # once a RecursionError
 
 
 def test_the_wait_between_cycles_is_jittered_both_ways() -> None:
     assert next_wait(120, 0.0) == pytest.approx(120 * (1 - JITTER))
     assert next_wait(120, 0.5) == pytest.approx(120)
     assert next_wait(120, 0.999) < 120 * (1 + JITTER)
+
+
+def _client(monkeypatch: pytest.MonkeyPatch, proxy: str) -> ArgoCdClient:
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    return ArgoCdClient(ArgoCdServer("argocd.example.test", 443, "t", False, "", 5.0))
+
+
+@pytest.mark.parametrize(
+    "proxy", ["http://user:sentinel@proxy:99999", "http://:3128", "http://" + "p" * 64 + ".test"]
+)
+def test_a_proxy_no_connection_can_use_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, proxy: str
+) -> None:
+    # Once a ValueError or UnicodeError out of every refresh request: an internal error.
+    with pytest.raises(ConfigError, match="HTTPS_PROXY is not a proxy URL") as caught:
+        _client(monkeypatch, proxy)
+    assert "sentinel" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("proxy", "address"),
+    [
+        ("http://proxy.example.test:3128", ("proxy.example.test", 3128)),
+        ("proxy.example.test:3128", ("proxy.example.test", 3128)),  # no scheme, as urllib reads it
+        ("http://proxy.example.test", ("proxy.example.test", 80)),
+    ],
+)
+def test_the_proxy_address(
+    monkeypatch: pytest.MonkeyPatch, proxy: str, address: tuple[str, int]
+) -> None:
+    assert _client(monkeypatch, proxy)._proxy == address

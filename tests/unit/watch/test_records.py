@@ -79,6 +79,9 @@ def test_a_relative_file_path_is_made_absolute(tmp_path: object) -> None:
         (lambda d: d.update(application=""), "application must be a non-empty string"),
         (lambda d: d.update(renderedAt="yesterday"), "renderedAt must be a number"),
         (lambda d: d.update(renderedAt=True), "renderedAt must be a number"),
+        (lambda d: d.update(renderedAt=10**400), "renderedAt must be a finite number"),
+        (lambda d: d.update(renderedAt=float("nan")), "renderedAt must be a finite number"),
+        (lambda d: d.update(renderedAt=float("inf")), "renderedAt must be a finite number"),
         (lambda d: d.update(latest={}), "latest must be a list"),
         (lambda d: d["latest"].append("kv#x"), "latest must hold objects"),
         (lambda d: d["latest"].append({"path": "kv", "key": "x", "version": ""}), "version"),
@@ -98,6 +101,11 @@ def test_text_that_is_not_json_is_refused_without_quoting_it() -> None:
     with pytest.raises(RecordError) as caught:
         records.from_json("sentinel-value {")
     assert "sentinel" not in str(caught.value)
+
+
+def test_json_nested_too_deeply_is_refused() -> None:
+    with pytest.raises(RecordError, match="nested too deeply"):
+        records.from_json("[" * 200_000)
 
 
 def test_a_refresh_note_survives_its_file_format() -> None:
@@ -121,6 +129,10 @@ def test_a_refresh_note_survives_its_file_format() -> None:
         ' "targets": [1]}',
         '{"schema": "avp-py/watch-refresh/v1", "application": "a", "requestedAt": null,'
         ' "targets": []}',
+        '{"schema": "avp-py/watch-refresh/v1", "application": "a", "requestedAt": 1'
+        + "0" * 400
+        + ', "targets": []}',
+        "[" * 200_000,
     ],
 )
 def test_a_damaged_refresh_note_is_refused(text: str) -> None:

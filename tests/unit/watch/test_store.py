@@ -88,6 +88,18 @@ def test_damaged_records_are_reported_by_name_and_removed(tmp_path: Path) -> Non
     assert (tmp_path / "elsewhere.json").exists()  # the link's target is never touched
 
 
+def test_state_files_nested_too_deeply_are_removed_like_damaged_ones(tmp_path: Path) -> None:
+    # Once a RecursionError out of every cycle: an internal error, and the file stayed.
+    state = StateDirectory(tmp_path / "watch").open()
+    (tmp_path / "watch" / "record-deep.json").write_text("[" * 200_000, encoding="utf-8")
+    (tmp_path / "watch" / "refresh-deep.json").write_text("[" * 200_000, encoding="utf-8")
+    assert [p.split(": ", 1)[1] for p in state.load_records().problems] == [
+        "JSON nested too deeply; removed"
+    ]
+    assert state.load_requests() == {}
+    assert list((tmp_path / "watch").iterdir()) == []
+
+
 def test_refresh_notes_are_kept_per_application(tmp_path: Path) -> None:
     state = StateDirectory(tmp_path / "watch").open()
     state.write_request(Requested("orders", 10.0, {SecretRef("kv", "db"): frozenset({"v2"})}))
