@@ -35,6 +35,8 @@ def load(path: str) -> dict[str, object]:
         data = parser(text)
     except (ValueError, ManifestParseError, configparser.Error) as exc:
         raise ConfigError(f"While parsing config: {_reason(exc)}") from exc
+    except RecursionError:  # json and tomllib recurse per "[": 1 MiB of them is enough
+        raise ConfigError(f"While parsing config: {path} is nested too deeply") from None
     if not isinstance(data, Mapping):
         raise ConfigError(f"While parsing config: {path} must hold key/value pairs")
     return {str(key): value for key, value in data.items()}

@@ -62,6 +62,8 @@ def _fetch(request: urllib.request.Request, context: ssl.SSLContext, name: str) 
         raise ConfigError(f'secrets "{name}" {reason.get(exc.code, f"HTTP {exc.code}")}') from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise _connect_error(str(getattr(exc, "reason", exc))) from exc
+    except RecursionError:  # an answer of "[" * 100_000: no Kubernetes API server's
+        raise _connect_error("the answer is JSON nested too deeply") from None
 
 
 def _decode(name: str, payload: object) -> dict[str, str]:

@@ -61,6 +61,18 @@ def test_parse_errors_do_not_echo_content(tmp_path: Path, name: str, text: str) 
     assert "s3cr3t-x" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "text"), [("c.json", "[" * 200_000), ("c.toml", "a = " + "[" * 200_000)]
+)
+def test_nesting_too_deep_for_the_parser_is_a_configuration_error(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    # Once a RecursionError: "Error: internal error: RecursionError at json/decoder.py".
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=f"While parsing config: .*{name} is nested too deeply"):
+        load(str(tmp_path / name))
+
+
 def test_must_hold_key_values(tmp_path: Path) -> None:
     (tmp_path / "c.json").write_text("[1, 2]")
     with pytest.raises(ConfigError, match="must hold key/value pairs"):

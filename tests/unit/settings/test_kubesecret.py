@@ -28,11 +28,13 @@ class FakeApi(BaseHTTPRequestHandler):
             self._reply(200, {"kind": "Secret", "data": data})
         elif self.path == "/api/v1/namespaces/other/secrets/forbidden":
             self._reply(403, {"kind": "Status"})
+        elif self.path == "/api/v1/namespaces/argocd/secrets/deep":
+            self._reply(200, "[" * 200_000, raw=True)
         else:
             self._reply(404, {"kind": "Status"})
 
-    def _reply(self, status: int, body: object) -> None:
-        payload = json.dumps(body).encode()
+    def _reply(self, status: int, body: object, raw: bool = False) -> None:
+        payload = str(body).encode() if raw else json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -78,6 +80,7 @@ def test_reads_and_decodes_the_secret(api: tuple[dict[str, str], Path]) -> None:
     [
         ("missing", 'secrets "missing" not found'),
         ("other:forbidden", 'secrets "forbidden" is forbidden'),
+        ("deep", "JSON nested too deeply"),  # once a RecursionError: an internal error
     ],
 )
 def test_api_errors(api: tuple[dict[str, str], Path], spec: str, message: str) -> None:
