@@ -56,7 +56,7 @@ def load_command_settings(
     # The config sources are imported only when used: they pull in urllib, ssl, email and
     # configparser, which every render would otherwise pay for at start-up.
     environ: Mapping[str, str] = {**os.environ, **overrides} if overrides else os.environ
-    config: dict[str, object] = {}
+    config: Mapping[str, object] = {}
     if secret_name:
         from avp_py.settings import kubesecret
 
@@ -64,7 +64,7 @@ def load_command_settings(
     if config_path:
         from avp_py.settings import configfile
 
-        config = configfile.load(config_path)  # replaces the Secret's keys, as in AVP
+        config = configfile.load(config_path, environ)  # replaces the Secret's keys, as in AVP
     return load_settings(
         environ,
         config,
