@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from avp_py.backends.azurekeyvault import sdk
+from avp_py.backends.azurekeyvault import pipeline, sdk
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.errors import (
     BackendAuthError,
@@ -156,14 +156,20 @@ def test_token_endpoint_down_is_an_auth_error(
     kv: KeyVaultServer, make_backend: BackendFactory, kind: Kind
 ) -> None:
     kv.set_secret(VAULT, "db", VALUE)
+    # The 503 asks to retry in 120 s: the deadline refuses that retry at once, however long it
+    # is, so it can leave room for a loaded machine (a deadline that runs out before the first
+    # token request is answered would say so instead of "503").
     kv.faults.token_endpoint_down = True
-    backend = make_backend(kind, timeout=1.0)
+    kv.faults.token_retry_after = 120
+    backend = make_backend(kind, timeout=20.0)
 
-    error, elapsed = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
     text = error_text(error)
     assert "token" in str(error) and "503" in str(error)
     assert f"AVP_AZURE_CREDENTIAL={KINDS[kind][0]}" in text  # says what to check or set
-    assert elapsed < 1.5
+    # fails fast: the retry was refused, not waited for, and nothing was asked twice
+    assert "retrying the token request would start in 120 s" in text
+    assert kv.token_requests() == 1
     assert kv.counts(VAULT, "get") == 0
     assert secret_free(text, kv, VALUE)
 
@@ -175,7 +181,8 @@ def test_a_failed_first_request_is_not_repeated_by_every_worker(
     for ref in refs:
         kv.set_secret(VAULT, ref.key, VALUE)
     kv.faults.token_endpoint_down = True
-    backend = make_backend(timeout=1.0, concurrency=16)
+    kv.faults.token_retry_after = 120  # refused by the deadline at once (see above)
+    backend = make_backend(timeout=20.0, concurrency=16)
 
     def outcome(ref: SecretRef) -> type[BaseException] | None:
         try:
@@ -354,14 +361,21 @@ def test_429_without_retry_after_is_retried(
 
 
 def test_retry_after_beyond_the_deadline_fails_fast(
-    kv: KeyVaultServer, make_backend: BackendFactory
+    kv: KeyVaultServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kv.set_secret(VAULT, "a", VALUE)
     kv.faults.throttle_after(0, count=None, retry_after=30)
-    backend = make_backend(timeout=5.0)
+    backend = make_backend(timeout=20.0)
+    slept: list[float] = []
+    original = pipeline.DeadlineTransport.sleep
 
-    error, elapsed = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
-    assert elapsed < 1.0  # did not sleep, neither 30 s nor what is left of the deadline
+    def recorded(self: pipeline.DeadlineTransport, duration: float) -> None:
+        slept.append(duration)
+        original(self, duration)
+
+    monkeypatch.setattr(pipeline.DeadlineTransport, "sleep", recorded)
+    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
+    assert slept == []  # did not sleep, neither 30 s nor what is left of the deadline
     assert "429" in str(error) and "30 s" in str(error) and "AVP_TIMEOUT_SECONDS" in str(error)
     assert kv.status_count(429) == 1  # and did not retry either
 

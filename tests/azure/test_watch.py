@@ -284,12 +284,14 @@ def test_argo_cd_errors_slow_answers_and_a_wrong_token(bench: Bench) -> None:
     assert "check ARGOCD_AUTH_TOKEN" in wrong.stderr and bench.refreshed() == []
     assert "not-the-token" not in wrong.stderr
 
-    bench.argocd.latency = 1.5
-    slow = bench.watch(AVP_WATCH_ARGOCD_TIMEOUT_SECONDS="0.5")
-    assert "no answer within 0.5 s; Argo CD acts on it anyway" in slow.stderr
+    # Answers 6 s late, a 2 s timeout: room for a loaded machine to connect and send in time
+    # (a connection not made within the timeout is "cannot reach", not sent)
+    bench.argocd.latency = 6.0
+    slow = bench.watch(AVP_WATCH_ARGOCD_TIMEOUT_SECONDS="2")
+    assert "no answer within 2 s; Argo CD acts on it anyway" in slow.stderr
     bench.argocd.latency = 0.0
-    time.sleep(1.5)  # the server finishes the two slow answers
-    assert len(bench.refreshed()) == 2
+    # the server finishes the two slow answers
+    assert eventually(lambda: len(bench.refreshed()) == 2, timeout=60)
     bench.watch()  # sent counts as asked: not again
     assert len(bench.refreshed()) == 2
 
@@ -300,7 +302,8 @@ def test_key_vault_throttling_is_honoured_then_logged(bench: Bench) -> None:
     bench.kv.reset_counters()
     # 429 with a Retry-After longer than the cycle's deadline: nothing can be looked up
     bench.kv.faults.throttle_after(0, count=None, retry_after=30)
-    throttled = bench.watch(expect=5, AVP_TIMEOUT_SECONDS="2")
+    # refused by the deadline at once; 20 s leave room for a loaded machine to ask first
+    throttled = bench.watch(expect=5, AVP_TIMEOUT_SECONDS="20")
     assert "could not be looked up, trying again next cycle" in throttled.stderr
     assert "Error: 2 watched secret(s) could not be looked up in this cycle" in throttled.stderr
     assert "HTTP 429" in throttled.stderr and bench.refreshed() == []
@@ -465,28 +468,26 @@ def test_the_loop_refreshes_within_an_interval_and_stops_on_sigterm(
     bench: Bench, tmp_path: Path
 ) -> None:
     _rendered_all(bench)
-    env = base_environment()
-    env.update(bench.kv.client_env("managed"))
-    env["AVP_TYPE"] = "azurekeyvault"
-    env.update({k: v for k, v in bench.watch_env(AVP_WATCH_INTERVAL_SECONDS="1").items() if v})
-    process = subprocess.Popen(
-        [console_script(), "watch", "--verbose"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "watch.log"
+
+    def cycles() -> int:
+        return log.read_text(encoding="utf-8").count("cycle: ")
+
+    with log.open("wb") as stderr:
+        process = _start_loop(bench, tmp_path, stderr)
     try:
         bench.rotate("shared-db", SHARED_V2)
-        deadline = time.monotonic() + 20
-        while len(bench.refreshed()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert eventually(lambda: len(bench.refreshed()) >= 2, timeout=60), log.read_text()
         assert bench.refreshed() == [("apps", "payments"), ("argocd", "orders")]
-        time.sleep(2.5)  # more cycles: still one request each
+        asked = "2 refresh(es) due, 2 asked"  # the summary of the cycle that asked
+        assert eventually(lambda: asked in log.read_text(encoding="utf-8"), timeout=60)
+        seen = cycles()
+        # two more cycles (counted, not timed): still one request each
+        assert eventually(lambda: cycles() >= seen + 2, timeout=60), log.read_text()
         assert len(bench.refreshed()) == 2
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
-    bench.logs.append(out.decode() + err.decode())
-    assert process.returncode == 0, err.decode()
-    assert out == b"" and err.decode().count("cycle: ") >= 3
+        out = _stop(process)
+    text = log.read_text(encoding="utf-8")
+    bench.logs.append(text)
+    assert process.returncode == 0, text
+    assert out == b"" and text.count("cycle: ") >= 3
