@@ -400,6 +400,39 @@ def test_persistent_5xx_fails_within_the_deadline(
     assert 2 <= kv.status_count(503) < 100
 
 
+_DEEP = b'{"error": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # json.loads recurses per "["
+
+
+@pytest.mark.parametrize("status", [200, 400, 403])
+def test_an_answer_nested_too_deeply_for_json_is_a_backend_error(
+    kv: KeyVaultServer, make_backend: BackendFactory, status: int
+) -> None:
+    # azure-core decodes an application/json answer before avp-py sees it.
+    kv.set_secret(VAULT, "a", VALUE)
+    kv.faults.answer_next(status, _DEEP)
+    with pytest.raises(BackendError) as caught:
+        make_backend().fetch(SecretRef(VAULT, "a"))
+    assert str(caught.value) == (
+        f"cannot read secret a in vault {VAULT}: the answer is JSON nested too deeply to"
+        " decode (not Key Vault's: check HTTPS_PROXY and the vault host)"
+    )
+    assert kv.status_count(status) == 1
+
+
+@pytest.mark.parametrize(("status", "kind"), [(400, BackendError), (403, BackendAuthError)])
+def test_an_error_body_nested_too_deeply_is_not_read_as_key_vaults_error(
+    kv: KeyVaultServer, make_backend: BackendFactory, status: int, kind: type[BackendError]
+) -> None:
+    # Sent as text/plain, azure-core leaves the body alone and avp-py looks for an error code.
+    kv.set_secret(VAULT, "a", VALUE)
+    kv.faults.answer_next(status, _DEEP, content_type="text/plain")
+    with pytest.raises(kind) as caught:
+        make_backend().fetch(SecretRef(VAULT, "a"))
+    assert f"HTTP {status}" in str(caught.value)
+    assert f"secret a in vault {VAULT}" in str(caught.value)
+    assert kv.status_count(status) == 1
+
+
 @pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
 def test_dropped_connections_are_retried(
     kv: KeyVaultServer, make_backend: BackendFactory, reset: bool

@@ -30,6 +30,7 @@ Example::
         kv.faults.throttle_after(5, count=1, retry_after=1)   # 5 pass, then one 429
         kv.faults.rate_limit(40, window=1.0)    # 429 + Retry-After past 40 requests per second
         kv.faults.fail_next(2, status=503); kv.faults.drop_next(1, reset=True)
+        kv.faults.answer_next(400, b'{"error": ' + b"[" * 100_000)  # any body, as it is
         kv.faults.token_endpoint_down = True; kv.faults.token_ttl = -60
         kv.faults.token_retry_after = 60        # the 503s of the token endpoints ask to wait
         kv.faults.reject_tokens_as_expired = True

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-ActionKind = Literal["drop", "reset", "error", "throttle"]
+ActionKind = Literal["drop", "reset", "error", "throttle", "raw"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Action:
     kind: ActionKind
     status: int = 0
     retry_after: float | None = None
+    body: bytes = b""  # for "raw": sent as it is
+    content_type: str = ""  # for "raw"
 
 
 class VaultFaults:
@@ -38,6 +40,7 @@ class VaultFaults:
     def _clear_locked(self) -> None:
         self._drops: list[bool] = []  # one entry per connection to drop; True means reset
         self._errors: list[int] = []
+        self._raw: list[tuple[int, bytes, str]] = []
         self._throttle_pass = 0
         self._throttle_left: int | None = 0
         self._throttle_retry_after: float | None = None
@@ -61,6 +64,14 @@ class VaultFaults:
             raise ValueError("status must be 5xx")
         with self._lock:
             self._errors.extend([status] * n)
+
+    def answer_next(
+        self, status: int, body: bytes, n: int = 1, content_type: str = "application/json"
+    ) -> None:
+        """Answer the next ``n`` requests with ``status`` and ``body`` as they are: what a
+        proxy or a hostile server could send instead of Key Vault's answer."""
+        with self._lock:
+            self._raw.extend([(status, body, content_type)] * n)
 
     def throttle_after(
         self, n: int, *, count: int | None = 1, retry_after: float | None = 1.0
@@ -91,6 +102,9 @@ class VaultFaults:
                 return Action("reset" if self._drops.pop(0) else "drop")
             if self._errors:
                 return Action("error", status=self._errors.pop(0))
+            if self._raw:
+                status, body, content_type = self._raw.pop(0)
+                return Action("raw", status=status, body=body, content_type=content_type)
             return self._throttle_locked() or self._rate_locked()
 
     def _throttle_locked(self) -> Action | None:

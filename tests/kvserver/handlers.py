@@ -332,6 +332,8 @@ class VaultApi:
     def _fault_response(action: Action) -> Response:
         if action.kind in ("drop", "reset"):
             return Response(0, drop="reset" if action.kind == "reset" else "close")
+        if action.kind == "raw":
+            return Response(action.status, action.body, [("Content-Type", action.content_type)])
         if action.kind == "error":
             code = "ServiceUnavailable" if action.status == 503 else "InternalServerError"
             return kv_error(action.status, code, "Injected failure (kvserver fault).")

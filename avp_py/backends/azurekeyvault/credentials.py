@@ -145,8 +145,11 @@ def _unusable_certificate(exc: Exception, options: AzureOptions) -> str:
     if isinstance(exc, OSError):
         return f"{path} cannot be read: {exc.strerror or type(exc).__name__}"
     reason = message_lines(exc)[0]
-    if password and "password" in reason.lower():
-        return f"{path}: {reason} (check AZURE_CLIENT_CERTIFICATE_PASSWORD)"
+    if password:
+        # Not only when cryptography says "password": a wrong password sometimes decrypts
+        # into garbage that passes the padding check (about 1 in 256), and cryptography then
+        # reports key data it cannot deserialize. The hint goes first: long reasons are cut.
+        return f"{path} cannot be loaded (check AZURE_CLIENT_CERTIFICATE_PASSWORD): {reason}"
     return f"{path}: {reason}"
 
 

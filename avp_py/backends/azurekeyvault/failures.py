@@ -59,6 +59,13 @@ def translate(exc: Exception, ref: SecretRef, options: AzureOptions) -> NoReturn
         ) from exc
     if deadline is not None:
         raise BackendUnavailableError(f"cannot read {where}: {_deadline_reason(deadline)}") from exc
+    if isinstance(exc, RecursionError):
+        # azure-core decodes JSON answers (errors too) before anything sees them; Key Vault
+        # never nests so deeply, a proxy or something posing as the vault might.
+        raise BackendError(
+            f"cannot read {where}: the answer is JSON nested too deeply to decode"
+            " (not Key Vault's: check HTTPS_PROXY and the vault host)"
+        ) from exc
     if isinstance(exc, OSError):
         # Not wrapped by azure-core, so not the network's: a file the credential reads when it
         # asks for a token (the workload identity token file, removed after start-up).
@@ -163,7 +170,9 @@ def _error(exc: HttpResponseError) -> tuple[str, str]:
     first line of the outer message; ``("", "")`` if the body is not a Key Vault error."""
     try:
         body = json.loads(exc.response.text()) if exc.response is not None else None
-    except (ValueError, AzureError):  # not JSON, or a body that was never read
+    # Not JSON, a body that was never read, or one nested too deeply for json ("[" * 100_000
+    # from a proxy): not Key Vault's error either way.
+    except (ValueError, AzureError, RecursionError):
         body = None
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):

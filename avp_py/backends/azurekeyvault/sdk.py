@@ -44,8 +44,9 @@ __all__ = [
 ]
 
 # What a call into the SDK raises that ``translate`` maps: azure-core's errors, the pipeline's
-# refusals (deliberately not AzureErrors), and the OSError of a credential reading a file.
-FAILURES = (AzureError, DeadlineExceeded, ChallengeMismatch, OSError)
+# refusals (deliberately not AzureErrors), the OSError of a credential reading a file, and the
+# RecursionError of azure-core's json.loads on an answer nested too deeply ("[" * 100_000).
+FAILURES = (AzureError, DeadlineExceeded, ChallengeMismatch, OSError, RecursionError)
 
 
 def get_secret(
