@@ -37,7 +37,8 @@ _TAB_PROBLEM = "found character that cannot start any token"
 # Where a passed-through document may hold a plain scalar with '?' inside a flow collection
 # (an error for go-yaml v2): after '[', '{' or ',' on one line, or on a line of a multi-line
 # flow collection. Only a hint: such documents are composed and checked exactly. Block
-# scalars that merely look like this (a description "[ready?]") only cost that check.
+# scalars that merely look like this (a description "[ready?]") only cost that check. Every
+# match lies within one line that holds a '?': _flow_question_hint runs it on those lines only.
 _FLOW_QUESTION = re.compile(
     r"[\[{,][ \t]*[^\s\[\]{},\"'#?][^\n\[\]{},\"'#]*\?"
     r"|^[ \t]*[^\s#\"'\[\]{},?][^\n#\"']*\?[^\n]*[,\]}][ \t]*$",
@@ -60,10 +61,27 @@ def check_syntax(text: str) -> None:
     except (YAMLError, UnicodeError):
         _compose(text)
         raise YamlSyntaxError("invalid YAML", None) from None
-    if _FLOW_QUESTION.search(text):  # rare: the text may hold '?' in a flow collection
+    if _flow_question_hint(text):  # rare: the text may hold '?' in a flow collection
         root = _compose(text)
         if root is not None:
             _check_flow_collections(root)
+
+
+def _flow_question_hint(text: str) -> bool:
+    """``_FLOW_QUESTION.search(text)``, run only on the lines that hold a '?'.
+
+    Scanning all of a large passed-through stream with the pattern cost more than parsing it;
+    most lines hold no '?', and ``str.find`` skips them at C speed.
+    """
+    end = 0
+    while (mark := text.find("?", end)) != -1:
+        start = text.rfind("\n", 0, mark) + 1
+        end = text.find("\n", mark)
+        end = len(text) if end == -1 else end
+        if _FLOW_QUESTION.search(text, start, end):  # '^' and '$' hold at a line's ends
+            return True
+        end += 1
+    return False
 
 
 def _check_flow_collections(root: Node) -> None:

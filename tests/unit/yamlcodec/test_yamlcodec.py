@@ -272,6 +272,20 @@ def test_passed_through_documents_are_checked_for_question_marks_in_flow(text: s
         check_syntax(text)
 
 
+def test_question_marks_in_flow_are_found_after_other_question_marks() -> None:
+    # The hint looks only at lines holding a '?': earlier ones that are fine must not hide it.
+    text = "# why?\nurl: http://x/?a=b\nitems: [a, b]\nlist: [c,\n  d?e]\n"
+    with pytest.raises(YamlSyntaxError, match="did not find expected ','"):
+        check_syntax(text)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="ab ?,[]{}#'\"\n\t:", max_size=60))
+def test_the_flow_question_hint_is_the_pattern_searched_over_the_whole_text(text: str) -> None:
+    expected = _yaml_load._FLOW_QUESTION.search(text) is not None
+    assert _yaml_load._flow_question_hint(text) is expected
+
+
 def test_merge_keys() -> None:
     text = (
         "base: &b {a: 1, b: 2}\n"
