@@ -48,7 +48,7 @@ from avp_py.backends.file import CONTENT_TYPES
 from avp_py.cli.app import cli
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
-from avp_py.errors import AvpError, ResolutionError, SecretNotFoundError
+from avp_py.errors import AvpError, ResolutionError
 from avp_py.model import Missing, SecretRef, SecretValue
 from avp_py.planner import plan_document
 from avp_py.render import RenderResult, RenderStats, start_deadline
@@ -57,6 +57,7 @@ from avp_py.settings import load_settings
 from avp_py.settings.policy import ReferenceRules, TenantPolicy
 from avp_py.stream import Chunk
 from avp_py.substitute import substitute
+from avp_py.testing import MemoryBackend
 from tests.isolation import clean_environment, is_inherited_setting
 from tests.kvserver import KeyVaultServer
 from tests.kvserver.certificates import PEM_FILE, PKCS12, shared_chain
@@ -758,28 +759,14 @@ def test_settings_and_options_hide_credentials(tmp_path: Path) -> None:
     assert sentinels.leaks(shows(options)) == []
 
 
-class _DictBackend:
-    def __init__(self, values: Mapping[SecretRef, object]) -> None:
-        self._values = values
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        if ref not in self._values:
-            raise SecretNotFoundError(ref)
-        return SecretValue(self._values[ref])
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return None
-
-    def close(self) -> None:
-        pass
-
-
 def test_resolver_and_substitution_outcomes_are_redacted() -> None:
     sentinels = Sentinels()
     value = sentinels.new()
     found, absent = SecretRef("kv", "found"), SecretRef("kv", "absent")
     deadline = start_deadline(5)
-    outcomes = Resolver(_DictBackend({found: value}), 2, deadline).resolve({found, absent})
+    backend = MemoryBackend()
+    backend.set_secret(found.path, found.key, value)
+    outcomes = Resolver(backend, 2, deadline).resolve({found, absent})
     assert isinstance(outcomes[absent], Missing)
     assert outcomes[found].reveal() == value  # type: ignore[union-attr]
     assert sentinels.leaks(shows(outcomes)) == []

@@ -29,11 +29,11 @@ from hypothesis import strategies as st
 
 from avp_py import grammar, modifiers, stream, yamlcodec
 from avp_py.backends.base import BackendContext
-from avp_py.errors import ManifestParseError, ModifierError, SecretNotFoundError
-from avp_py.model import SecretRef, SecretValue
+from avp_py.errors import ManifestParseError, ModifierError
 from avp_py.render import render, start_deadline
 from avp_py.settings import Settings, load_settings
 from avp_py.sources import Source
+from avp_py.testing import MemoryBackend
 
 FUZZ = settings(
     max_examples=300,
@@ -270,32 +270,17 @@ def test_modifier_chains_raise_only_modifier_errors(
 # ------------------------------------------------------------------------------ round trip
 
 
-class DictBackend:
-    """``kv#KEY`` → the value given; anything else is missing."""
-
-    def __init__(self, values: Mapping[str, object]) -> None:
-        self._values = values
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        if ref.path != "kv" or ref.key not in self._values:
-            raise SecretNotFoundError(ref)
-        return SecretValue(self._values[ref.key])
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return None
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
 SETTINGS: Settings = load_settings(
     {"AVP_TYPE": "file", "AVP_FILE_PATH": "/nonexistent", "AVP_MAX_CONCURRENCY": "2"}
 )
 
 
 def run(text: str, values: Mapping[str, object] | None = None) -> str:
-    def backend(_settings: Settings, _context: BackendContext) -> DictBackend:
-        return DictBackend(values or {})
+    def backend(_settings: Settings, _context: BackendContext) -> MemoryBackend:
+        memory = MemoryBackend()  # kv#KEY: the value given; anything else is missing
+        for key, value in (values or {}).items():
+            memory.set_secret("kv", key, value)
+        return memory
 
     result = render([Source("fuzz", text)], SETTINGS, start_deadline(30), build_backend=backend)
     return result.text

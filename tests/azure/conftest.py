@@ -51,6 +51,11 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     drop_inherited_settings(monkeypatch)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_challenges(fresh_challenge_cache: None) -> None:
+    """Every test here runs the SDK in this process (tests.kvserver.fixtures)."""
+
+
 # -- the SDK against the test server ----------------------------------------------------------
 
 EnvSetter = Callable[..., dict[str, str]]

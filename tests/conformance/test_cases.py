@@ -34,6 +34,7 @@ from click.testing import CliRunner
 from avp_py.cli.app import cli
 from tests.isolation import is_inherited_setting
 from tests.kvserver import KeyVaultServer
+from tests.kvserver.fixtures import clear_challenge_cache
 
 CASES = Path(__file__).parent / "cases"
 
@@ -75,7 +76,8 @@ def _keyvault(spec: dict[str, Any], env: dict[str, str | None]) -> Iterator[KeyV
     if not config:
         yield None
         return
-    with KeyVaultServer() as server:  # the challenge cache is cleared by tests.kvserver.fixtures
+    clear_challenge_cache()  # the SDK runs in this process (CliRunner), against a new server
+    with KeyVaultServer() as server:
         for vault, secrets in config.get("vaults", {}).items():
             for name, values in secrets.items():
                 for value in values if isinstance(values, list) else [values]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from avp_py.backends.base import BackendContext, SecretBackend
-from avp_py.errors import SecretNotFoundError
-from avp_py.model import LatestVersion, SecretRef, SecretValue
+from avp_py.model import LatestVersion, SecretRef
 from avp_py.render import render, start_deadline
 from avp_py.settings import Settings, load_settings
 from avp_py.sources import Source
+from avp_py.testing import MemoryBackend
 
 V1, V2 = "1" * 32, "2" * 32
 
@@ -27,25 +27,14 @@ stringData:
 """
 
 
-class VersionedBackend:
-    """Serves every reference with a fixed version; ``unversioned`` like the file backend."""
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        if ref.key == "gone":
-            raise SecretNotFoundError(ref)
-        if ref.key == "unversioned":
-            return SecretValue("value", None)
-        return SecretValue("value", ref.version or (V2 if ref.path == "kv" else V1))
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return None
-
-    def close(self) -> None:
-        pass
-
-
 def _build(settings: Settings, context: BackendContext) -> SecretBackend:
-    return VersionedBackend()
+    """Versions as Key Vault reports them; ``unversioned`` as the file backend (none known)."""
+    backend = MemoryBackend()
+    backend.set_secret("kv", "db", "value", version=V2)
+    backend.set_secret("kv", "pinned", "value", version=V1)
+    backend.set_secret("kv", "unversioned", "value", versioned=False)
+    backend.set_secret("other", "db", "value", version=V1)
+    return backend
 
 
 def test_latest_references_are_returned_with_the_version_served() -> None:

@@ -10,32 +10,23 @@ import pytest
 
 from avp_py import yamlcodec
 from avp_py.backends.base import BackendContext, SecretBackend
-from avp_py.errors import PlaceholderError, SecretNotFoundError
+from avp_py.errors import PlaceholderError
 from avp_py.model import Missing, MissingReason, SecretRef, SecretValue
 from avp_py.render import render, start_deadline
 from avp_py.rollout import ANNOTATION, checksum, referenced_names
 from avp_py.settings import Settings, load_settings
 from avp_py.sources import Source
+from avp_py.testing import MemoryBackend
 
-# (path, key, version) → (value, served version)
-Store = Mapping[tuple[str, str, str], tuple[str, str | None]]
+# (path, key) → (value, version): the latest version of each secret
+Store = Mapping[tuple[str, str], tuple[str, str]]
 
 
-class FakeBackend:
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        found = self.store.get((ref.path, ref.key, ref.version))
-        if found is None:
-            raise SecretNotFoundError(ref)
-        return SecretValue(found[0], found[1])
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return None
-
-    def close(self) -> None:
-        pass
+def _backend(store: Store) -> MemoryBackend:
+    backend = MemoryBackend()
+    for (path, key), (value, version) in store.items():
+        backend.set_secret(path, key, value, version=version)
+    return backend
 
 
 def _settings() -> Settings:
@@ -44,7 +35,7 @@ def _settings() -> Settings:
 
 def _render(text: str, store: Store) -> list[dict[str, object]]:
     def build(settings: Settings, context: BackendContext) -> SecretBackend:
-        return FakeBackend(store)
+        return _backend(store)
 
     result = render([Source("in.yaml", text)], _settings(), start_deadline(10), build_backend=build)
     return [
@@ -96,10 +87,10 @@ spec:
             - {name: URL, valueFrom: {configMapKeyRef: {name: app-config, key: url}}}
 """
 
-STORE: dict[tuple[str, str, str], tuple[str, str | None]] = {
-    ("kv", "db", ""): ("SENTINEL-db-1", "v1"),
-    ("kv", "url", ""): ("https://example", "u1"),
-    ("kv", "other", ""): ("x", "o1"),
+STORE: dict[tuple[str, str], tuple[str, str]] = {
+    ("kv", "db"): ("SENTINEL-db-1", "v1"),
+    ("kv", "url"): ("https://example", "u1"),
+    ("kv", "other"): ("x", "o1"),
 }
 
 
@@ -118,9 +109,9 @@ def test_annotation_covers_the_workload_and_the_objects_it_uses() -> None:
 
 def test_a_new_version_changes_the_annotation_and_a_new_value_alone_does_not() -> None:
     before = _annotation(_render(MANIFESTS, STORE), "Deployment")
-    rotated = {**STORE, ("kv", "db", ""): ("SENTINEL-db-2", "v2")}
-    same_version = {**STORE, ("kv", "db", ""): ("SENTINEL-db-2", "v1")}
-    unrelated = {**STORE, ("kv", "other", ""): ("y", "o2")}
+    rotated = {**STORE, ("kv", "db"): ("SENTINEL-db-2", "v2")}
+    same_version = {**STORE, ("kv", "db"): ("SENTINEL-db-2", "v1")}
+    unrelated = {**STORE, ("kv", "other"): ("y", "o2")}
     assert _annotation(_render(MANIFESTS, rotated), "Deployment") != before
     assert _annotation(_render(MANIFESTS, same_version), "Deployment") == before
     assert _annotation(_render(MANIFESTS, unrelated), "Deployment") == before

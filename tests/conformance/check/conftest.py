@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.kvserver import KeyVaultServer
+from tests.kvserver.fixtures import clear_challenge_cache
 
 from .spec import azure_env as catalogue_azure_env
 from .spec import load_vault
@@ -16,6 +17,7 @@ from .spec import load_vault
 @pytest.fixture(scope="module")
 def kv() -> Iterator[KeyVaultServer]:
     """The Key Vault test server, loaded with the catalogue's vault (sentinel values)."""
+    clear_challenge_cache()  # the checks run the SDK in this process (CliRunner)
     with KeyVaultServer() as server:
         load_vault(server)
         yield server

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,27 +16,28 @@ from avp_py.backends.base import BackendStats
 from avp_py.backends.cache import CacheSettings, wrap
 from avp_py.backends.cache.store import FILENAME, EncryptedStore
 from avp_py.errors import BackendUnavailableError, SecretNotFoundError
-from avp_py.model import Deadline, SecretRef, SecretValue
+from avp_py.model import Deadline, SecretRef
+from avp_py.testing import MemoryBackend
 
 KEY = "k" * 40
 SENTINEL = "SENTINEL-VALUE-7f3a91"
+V9 = "9" * 32
 
 
-class CountingBackend:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        self.calls += 1
-        if ref.key == "absent":
-            raise SecretNotFoundError(ref)
-        return SecretValue({"nested": [SENTINEL, 1]} if ref.key == "map" else SENTINEL, "v9")
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return "bad" if ref.key == "invalid" else None
-
-    def close(self) -> None:
-        pass
+def _inner(
+    content_type: str | None = None, on_request: Callable[[str, SecretRef], None] | None = None
+) -> MemoryBackend:
+    """``kv#name`` (one version, ``V9``), ``kv#map`` (a mapping), ``kv#s0`` … ``kv#s11``,
+    ``kv#other``; ``kv#absent`` does not exist and ``kv#invalid`` is never valid."""
+    backend = MemoryBackend(
+        invalid=lambda ref: "bad" if ref.key == "invalid" else None, on_request=on_request
+    )
+    backend.set_secret("kv", "name", SENTINEL, version=V9, content_type=content_type)
+    backend.set_secret("kv", "map", {"nested": [SENTINEL, 1]}, version=V9)
+    for index in range(12):
+        backend.set_secret("kv", f"s{index}", SENTINEL, version=V9)
+    backend.set_secret("kv", "other", SENTINEL, version=V9)
+    return backend
 
 
 def _deadline(seconds: float = 30.0) -> Deadline:
@@ -50,7 +52,7 @@ def _cached(
     pinned_ttl: float = 600.0,
     deadline: Deadline | None = None,
 ):
-    inner = CountingBackend()
+    inner = _inner()
     stats = BackendStats()
     settings = CacheSettings(str(tmp_path / "c"), key, ttl, 100, pinned_ttl)
     backend = wrap(inner, settings, namespace, stats, deadline or _deadline())
@@ -58,7 +60,7 @@ def _cached(
 
 
 LATEST = SecretRef("kv", "name")
-PINNED = SecretRef("kv", "name", "0" * 32)
+PINNED = SecretRef("kv", "name", V9)
 
 
 def test_second_run_is_served_from_the_cache(tmp_path: Path) -> None:
@@ -67,8 +69,8 @@ def test_second_run_is_served_from_the_cache(tmp_path: Path) -> None:
     first.close()
     second, inner2, stats = _cached(tmp_path)
     value = second.fetch(PINNED)
-    assert (value.reveal(), value.version) == (SENTINEL, "v9")
-    assert (inner2.calls, stats.get("cache_hits")) == (0, 1)
+    assert (value.reveal(), value.version) == (SENTINEL, V9)
+    assert (len(inner2.fetched()), stats.get("cache_hits")) == (0, 1)
     second.close()
 
 
@@ -90,13 +92,13 @@ def test_latest_and_pinned_expire_after_their_own_ttl(tmp_path: Path) -> None:
     second, inner, _ = _cached(tmp_path, ttl=0.0)
     second.fetch(LATEST)
     second.fetch(PINNED)
-    assert inner.calls == 1  # only "latest" went back to the backend
+    assert len(inner.fetched()) == 1  # only "latest" went back to the backend
     second.close()
     # Issue 11, item 9: a pinned version can be disabled (revoked); it expires too.
     third, inner, _ = _cached(tmp_path, pinned_ttl=0.0)
     third.fetch(LATEST)
     third.fetch(PINNED)
-    assert inner.calls == 1  # only the pinned one
+    assert len(inner.fetched()) == 1  # only the pinned one
     third.close()
 
 
@@ -113,7 +115,7 @@ def test_missing_secrets_are_not_cached(tmp_path: Path) -> None:
     for _ in range(2):
         with pytest.raises(SecretNotFoundError):
             backend.fetch(SecretRef("kv", "absent"))
-    assert inner.calls == 2
+    assert len(inner.fetched()) == 2
     assert backend.validate(SecretRef("kv", "invalid")) == "bad"
     backend.close()
 
@@ -138,7 +140,7 @@ def test_an_existing_open_directory_is_refused_never_changed(
     directory.mkdir(mode=0o755)
     directory.chmod(0o755)
     backend, inner, _ = _cached(tmp_path)
-    assert isinstance(backend, CountingBackend)
+    assert isinstance(backend, MemoryBackend)
     assert stat.S_IMODE(directory.stat().st_mode) == 0o755
     assert list(directory.iterdir()) == []
     assert "is open to other users (mode 0755)" in caplog.text
@@ -150,13 +152,13 @@ def test_a_new_key_empties_the_cache(tmp_path: Path) -> None:
     first.close()
     second, inner, _ = _cached(tmp_path, key="x" * 40)
     second.fetch(PINNED)
-    assert inner.calls == 1
+    assert len(inner.fetched()) == 1
     second.close()
 
 
 def test_a_short_key_disables_the_cache(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     backend, inner, _ = _cached(tmp_path, key="short")
-    assert isinstance(backend, CountingBackend)
+    assert isinstance(backend, MemoryBackend)
     assert not (tmp_path / "c").exists()
     assert "AVP_CACHE_KEY" in caplog.text
 
@@ -167,7 +169,7 @@ def test_namespaces_do_not_share_entries(tmp_path: Path) -> None:
     first.close()
     second, inner, _ = _cached(tmp_path, namespace="identity-b")
     second.fetch(PINNED)
-    assert inner.calls == 1
+    assert len(inner.fetched()) == 1
     second.close()
 
 
@@ -180,7 +182,7 @@ def test_a_tampered_entry_is_refetched(tmp_path: Path) -> None:
     db.close()
     second, inner, _ = _cached(tmp_path)
     assert second.fetch(PINNED).reveal() == SENTINEL
-    assert inner.calls == 1
+    assert len(inner.fetched()) == 1
     second.close()
 
 
@@ -190,16 +192,16 @@ def test_a_corrupt_database_disables_the_cache(tmp_path: Path) -> None:
     (directory / FILENAME).write_bytes(os.urandom(4096))
     backend, inner, _ = _cached(tmp_path)
     assert backend.fetch(PINNED).reveal() == SENTINEL
-    assert inner.calls == 1
+    assert len(inner.fetched()) == 1
     backend.close()
 
 
 def test_the_number_of_entries_is_bounded(tmp_path: Path) -> None:
-    inner = CountingBackend()
+    inner = _inner()
     settings = CacheSettings(str(tmp_path / "c"), KEY, 60, 5)
     backend = wrap(inner, settings, "ns", BackendStats(), _deadline())
     for index in range(12):
-        backend.fetch(SecretRef("kv", f"s{index}", "0" * 32))
+        backend.fetch(SecretRef("kv", f"s{index}", V9))
     backend.close()
     with sqlite3.connect(tmp_path / "c" / FILENAME) as db:
         assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 5
@@ -251,13 +253,13 @@ def test_a_damaged_meta_table_starts_the_cache_afresh(
     _filled(tmp_path)
     _sql(tmp_path, *damage)
     second, inner, _ = _cached(tmp_path)
-    assert not isinstance(second, CountingBackend), caplog.text  # the cache is still used
+    assert not isinstance(second, MemoryBackend), caplog.text  # the cache is still used
     assert second.fetch(PINNED).reveal() == SENTINEL
-    assert inner.calls == 1  # nothing from before was served
+    assert len(inner.fetched()) == 1  # nothing from before was served
     second.close()
     third, inner, stats = _cached(tmp_path)  # and the rebuilt cache works again
     assert third.fetch(PINNED).reveal() == SENTINEL
-    assert (inner.calls, stats.get("cache_hits")) == (0, 1)
+    assert (len(inner.fetched()), stats.get("cache_hits")) == (0, 1)
     third.close()
 
 
@@ -268,7 +270,7 @@ def test_a_tampered_stored_at_makes_the_entry_unreadable(tmp_path: Path) -> None
     second, inner, _ = _cached(tmp_path)
     second.fetch(LATEST)
     second.fetch(PINNED)
-    assert inner.calls == 2
+    assert len(inner.fetched()) == 2
     second.close()
 
 
@@ -281,7 +283,7 @@ def test_an_entry_from_the_future_is_stale(tmp_path: Path, monkeypatch: pytest.M
     second, inner, _ = _cached(tmp_path)
     second.fetch(LATEST)
     second.fetch(PINNED)
-    assert inner.calls == 2
+    assert len(inner.fetched()) == 2
     second.close()
 
 
@@ -291,7 +293,7 @@ def test_entries_of_an_older_schema_are_dropped_not_fatal(tmp_path: Path) -> Non
     _sql(tmp_path, "PRAGMA user_version = 0")
     second, inner, stats = _cached(tmp_path)
     assert second.fetch(PINNED).reveal() == SENTINEL
-    assert (inner.calls, stats.get("cache_hits")) == (1, 0)
+    assert (len(inner.fetched()), stats.get("cache_hits")) == (1, 0)
     second.close()
     db = sqlite3.connect(tmp_path / "c" / FILENAME)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2
@@ -314,7 +316,7 @@ def test_an_entry_sealed_the_old_way_is_ignored(tmp_path: Path) -> None:
     db.close()
     second, inner, _ = _cached(tmp_path)
     assert second.fetch(PINNED).reveal() == SENTINEL
-    assert inner.calls == 1
+    assert len(inner.fetched()) == 1
     second.close()
 
 
@@ -335,7 +337,7 @@ def test_symlinks_at_or_inside_the_cache_directory_are_refused(
         directory.mkdir(mode=0o700)
         (directory / where).symlink_to(target / "victim")
     backend, inner, _ = _cached(tmp_path)
-    assert isinstance(backend, CountingBackend)  # no cache, the run goes on
+    assert isinstance(backend, MemoryBackend)  # no cache, the run goes on
     assert backend.fetch(PINNED).reveal() == SENTINEL
     assert "is a symlink; refusing to follow it" in caplog.text
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
@@ -344,17 +346,14 @@ def test_symlinks_at_or_inside_the_cache_directory_are_refused(
     assert sorted(p.name for p in target.iterdir()) == ["victim"]
 
 
-class DeadlineBackend(CountingBackend):
+def _expiring(deadline: Deadline) -> MemoryBackend:
     """Like a real backend: a fetch after the deadline fails (BackendUnavailableError)."""
 
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
-        self.deadline = deadline
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        if self.deadline.remaining(time.monotonic()) <= 0:
+    def check(operation: str, ref: SecretRef) -> None:
+        if deadline.remaining(time.monotonic()) <= 0:
             raise BackendUnavailableError("the deadline ran out")
-        return super().fetch(ref)
+
+    return _inner(on_request=check)
 
 
 def test_a_locked_database_costs_a_share_of_the_time_left_then_is_bypassed(
@@ -367,7 +366,7 @@ def test_a_locked_database_costs_a_share_of_the_time_left_then_is_bypassed(
     holder.execute("DELETE FROM entries WHERE 0")  # takes the lock and keeps it
     try:
         deadline = _deadline(2.0)  # shorter than the fixed 10 s wait this replaces
-        inner = DeadlineBackend(deadline)
+        inner = _expiring(deadline)
         settings = CacheSettings(str(tmp_path / "c"), KEY, 60, 100)
         backend = wrap(inner, settings, "ns", BackendStats(), deadline)
         for ref in (PINNED, LATEST, SecretRef("kv", "other")):
@@ -375,25 +374,19 @@ def test_a_locked_database_costs_a_share_of_the_time_left_then_is_bypassed(
         backend.close()
     finally:
         holder.close()
-    assert inner.calls == 3
+    assert len(inner.fetched()) == 3
     assert "locked" in caplog.text
-
-
-class TypedBackend(CountingBackend):
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        self.calls += 1
-        return SecretValue(SENTINEL, "v9", "application/x-pkcs12")
 
 
 def test_the_content_type_is_kept(tmp_path: Path) -> None:
     """The certificate modifiers read it (issue 15): a cached value must keep it."""
     for expected_calls in (1, 0):
-        inner = TypedBackend()
+        inner = _inner(content_type="application/x-pkcs12")
         settings = CacheSettings(str(tmp_path / "c"), KEY, 60, 100)
         backend = wrap(inner, settings, "ns", BackendStats(), _deadline())
         value = backend.fetch(PINNED)
-        assert (value.version, value.content_type) == ("v9", "application/x-pkcs12")
-        assert inner.calls == expected_calls
+        assert (value.version, value.content_type) == (V9, "application/x-pkcs12")
+        assert len(inner.fetched()) == expected_calls
         backend.close()
 
 
@@ -405,6 +398,6 @@ def test_entries_of_the_format_without_content_types_are_not_read(tmp_path: Path
     store.put(old_name, json.dumps({"v": SENTINEL, "version": "v9"}).encode())
     store.close()
     backend, inner, stats = _cached(tmp_path)
-    assert backend.fetch(PINNED).content_type is None  # CountingBackend serves none
-    assert (inner.calls, stats.get("cache_hits")) == (1, 0)
+    assert backend.fetch(PINNED).content_type is None  # _inner serves none
+    assert (len(inner.fetched()), stats.get("cache_hits")) == (1, 0)
     backend.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,50 +11,28 @@ from avp_py.backends.file import FileBackend, create
 from avp_py.check.findings import Code, Severity, Site, Usage
 from avp_py.check.states import ValueFreeBackend, classify, lookup
 from avp_py.errors import BackendAuthError, SecretNotFoundError
-from avp_py.model import Deadline, MissingReason, SecretRef, SecretValue
+from avp_py.model import Deadline, MissingReason, SecretRef
 from avp_py.render import start_deadline
+from avp_py.testing import FetchOnlyBackend, MemoryBackend
 
 SITE = Site("in.yaml", 2, 7, "Secret", "s", "stringData.A")
 
 
-class Describing:
-    """A backend with ``fetch_state``; ``fetch`` must never be called."""
-
-    def __init__(self, states: dict[str, SecretState]) -> None:
-        self.states = states
-        self.described: list[SecretRef] = []
-        self.lock = threading.Lock()
-
-    def fetch_state(self, ref: SecretRef) -> SecretState:
-        with self.lock:
-            self.described.append(ref)
-        return self.states.get(ref.key, SecretState(False, reason=MissingReason.NOT_FOUND))
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        raise AssertionError("fetch called although fetch_state exists")
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return "bad name" if ref.key.startswith("_") else None
-
-    def close(self) -> None:
-        pass
+def _describing() -> MemoryBackend:
+    """``kv#ok`` and a disabled ``kv#off``; names starting with ``_`` are invalid."""
+    backend = MemoryBackend(invalid=lambda ref: "bad name" if ref.key.startswith("_") else None)
+    backend.set_secret("kv", "ok", "SENTINEL-value", version="v1")
+    backend.set_secret("kv", "off", "SENTINEL-value", version="v2", enabled=False)
+    return backend
 
 
-class Fetching:
-    """A backend without ``fetch_state``."""
-
-    def fetch(self, ref: SecretRef) -> SecretValue:
-        if ref.key == "gone":
-            raise SecretNotFoundError(ref, MissingReason.DISABLED)
-        if ref.key == "denied":
-            raise BackendAuthError("access denied to secret denied")
-        return SecretValue("SENTINEL-value", "v9")
-
-    def validate(self, ref: SecretRef) -> str | None:
-        return None
-
-    def close(self) -> None:
-        pass
+def _fetching() -> FetchOnlyBackend:
+    """A backend without ``fetch_state``: ``kv#ok``, a disabled ``kv#gone``, ``kv#denied``."""
+    backend = MemoryBackend()
+    backend.set_secret("kv", "ok", "SENTINEL-value", version="v9")
+    backend.set_secret("kv", "gone", "SENTINEL-value", enabled=False)
+    backend.fail("kv", "denied", BackendAuthError("access denied to secret denied"))
+    return FetchOnlyBackend(backend)
 
 
 def _deadline() -> Deadline:
@@ -63,12 +40,7 @@ def _deadline() -> Deadline:
 
 
 def test_fetch_state_is_used_and_each_reference_once() -> None:
-    backend = Describing(
-        {
-            "ok": SecretState(True, version="v1"),
-            "off": SecretState(True, False, "v2", MissingReason.DISABLED),
-        }
-    )
+    backend = _describing()
     assert isinstance(backend, MetadataBackend)
     usages = [
         Usage(SecretRef("kv", "ok"), SITE),
@@ -78,11 +50,11 @@ def test_fetch_state_is_used_and_each_reference_once() -> None:
         Usage(SecretRef("kv", "_bad"), SITE),
     ]
     findings = lookup(usages, backend, 4, _deadline())
-    assert sorted(backend.described) == [
-        SecretRef("kv", "nope", "3"),
-        SecretRef("kv", "off"),
-        SecretRef("kv", "ok"),
-    ]
+    assert sorted(backend.requests) == [
+        ("fetch_state", SecretRef("kv", "nope", "3")),
+        ("fetch_state", SecretRef("kv", "off")),
+        ("fetch_state", SecretRef("kv", "ok")),
+    ]  # each once, and never a fetch
     found = [(f.severity, f.code, f.message) for f in findings]
     assert found == [
         (Severity.ERROR, Code.DISABLED, "secret off is disabled in kv (the latest version)"),
@@ -96,10 +68,10 @@ def test_fetch_state_is_used_and_each_reference_once() -> None:
 
 
 def test_fetch_fallback_drops_the_value() -> None:
-    view = ValueFreeBackend(Fetching())
+    view = ValueFreeBackend(_fetching())
     value = view.fetch(SecretRef("kv", "ok"))
     assert value.reveal() is None and value.version == "v9"
-    findings = lookup([Usage(SecretRef("kv", "gone"), SITE)], Fetching(), 2, _deadline())
+    findings = lookup([Usage(SecretRef("kv", "gone"), SITE)], _fetching(), 2, _deadline())
     assert [(f.code, f.message) for f in findings] == [
         (Code.DISABLED, "secret gone is disabled in kv (the latest version)")
     ]
@@ -108,7 +80,7 @@ def test_fetch_fallback_drops_the_value() -> None:
 
 def test_backend_failures_end_the_check() -> None:
     with pytest.raises(BackendAuthError):
-        lookup([Usage(SecretRef("kv", "denied"), SITE)], Fetching(), 2, _deadline())
+        lookup([Usage(SecretRef("kv", "denied"), SITE)], _fetching(), 2, _deadline())
 
 
 def test_classify() -> None:
@@ -149,36 +121,36 @@ NOW = 1_800_000_000.0
 DAY = 86_400.0
 
 
-class Listing(Describing):
-    """Describes and lists names (NameListingBackend), counting the listings."""
+def _listing(names: list[str]) -> MemoryBackend:
+    """Secrets of these names in ``kv`` (NameListingBackend lists them)."""
+    backend = MemoryBackend()
+    for name in names:
+        backend.set_secret("kv", name, "SENTINEL-value")
+    return backend
 
-    def __init__(self, states: dict[str, SecretState], names: list[str]) -> None:
-        super().__init__(states)
-        self.names = names
-        self.listed: list[str] = []
 
-    def list_names(self, ref: SecretRef) -> list[str]:
-        with self.lock:
-            self.listed.append(ref.path)
-        return self.names
+def _listed(backend: MemoryBackend) -> list[str]:
+    return [ref.path for operation, ref in backend.requests if operation == "list_names"]
 
 
 def test_validity_window_and_certificates() -> None:
-    states = {
-        "old": SecretState(True, version="v1", expires=NOW - DAY),
-        "edge": SecretState(True, version="v2", expires=NOW),  # exp is exclusive: expired now
-        "next": SecretState(True, not_before=NOW + DAY),
-        "fine": SecretState(True, version="v3", not_before=NOW - DAY, expires=NOW + DAY),
-        "plain": SecretState(True, version="v4", managed=False),
-        "cert": SecretState(True, version="v5", managed=True),
-    }
+    backend = MemoryBackend()
+    backend.set_secret("kv", "old", "SENTINEL-value", version="v1", expires=NOW - DAY)
+    # exp is exclusive: expired now
+    backend.set_secret("kv", "edge", "SENTINEL-value", version="v2", expires=NOW)
+    backend.set_secret("kv", "next", "SENTINEL-value", versioned=False, not_before=NOW + DAY)
+    backend.set_secret(
+        "kv", "fine", "SENTINEL-value", version="v3", not_before=NOW - DAY, expires=NOW + DAY
+    )
+    backend.set_secret("kv", "plain", "SENTINEL-value", version="v4")
+    backend.set_secret("kv", "cert", "SENTINEL-value", version="v5", managed=True)
     usages = [Usage(SecretRef("kv", key), SITE) for key in ("old", "edge", "next", "fine")]
     usages += [
         Usage(SecretRef("kv", "plain"), SITE, object_type="cert"),
         Usage(SecretRef("kv", "cert"), SITE, object_type="cert"),
         Usage(SecretRef("kv", "plain"), SITE.at("stringData.B")),  # a secret may be plain
     ]
-    findings = lookup(usages, Describing(states), 4, _deadline(), now=NOW)
+    findings = lookup(usages, backend, 4, _deadline(), now=NOW)
     assert [(f.code, f.message) for f in findings] == [
         (Code.EXPIRED, "secret old in kv expired at 2027-01-14T08:00:00Z (version v1)"),
         (Code.EXPIRED, "secret edge in kv expired at 2027-01-15T08:00:00Z (version v2)"),
@@ -196,9 +168,7 @@ def test_validity_window_and_certificates() -> None:
 
 
 def test_did_you_mean_among_allowed_names_one_listing_per_vault() -> None:
-    backend = Listing(
-        {}, ["app-dbPassword", "app-dbPasswords", "other-dbPassword", "app-unrelated"]
-    )
+    backend = _listing(["app-dbPassword", "app-dbPasswords", "other-dbPassword", "app-unrelated"])
     usages = [
         Usage(SecretRef("kv", "app-dbPasword"), SITE),
         Usage(SecretRef("kv", "app-dbPassw0rd"), SITE.at("stringData.B")),
@@ -216,14 +186,14 @@ def test_did_you_mean_among_allowed_names_one_listing_per_vault() -> None:
         "secret app-zzzzzzzzzzzzzz does not exist in kv",
     ]
     assert "other-dbPassword" not in " ".join(messages)  # refused by the rule: never named
-    assert backend.listed == ["kv"]
+    assert _listed(backend) == ["kv"]
     # Without the rules (a caller that gives none), nothing is listed or suggested.
-    quiet = Listing({}, ["app-dbPassword"])
+    quiet = _listing(["app-dbPassword"])
     assert "did you mean" not in lookup(usages[:1], quiet, 2, _deadline())[0].message
-    assert quiet.listed == []
+    assert _listed(quiet) == []
 
 
 def test_no_listing_when_nothing_is_missing() -> None:
-    backend = Listing({"ok": SecretState(True)}, ["ok"])
+    backend = _listing(["ok"])
     assert lookup([Usage(SecretRef("kv", "ok"), SITE)], backend, 2, _deadline(), allowed=bool) == []
-    assert backend.listed == []
+    assert _listed(backend) == []
