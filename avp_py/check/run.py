@@ -66,7 +66,7 @@ def scan_document(document: Document, rules: ReferenceRules, limits: yamlcodec.L
 
 def uncached_backend(settings: Settings, context: BackendContext) -> SecretBackend:
     """The backend named by ``AVP_TYPE``, never behind the cross-run cache: the check reports
-    what the backend holds now, and the cache would hide ``describe``."""
+    what the backend holds now, and the cache would hide ``fetch_state``."""
     return backends.load_factory(settings.backend)(context)
 
 
