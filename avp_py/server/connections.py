@@ -75,7 +75,7 @@ class Render:
     app: str
     started: float = field(default_factory=time.monotonic)
     kill_at: float = 0.0
-    stopped: str | None = None  # why the server killed it: "timeout" or "client"
+    stopped: str | None = None  # why the server killed it: "timeout", "client" or "stopped"
     deadline_seconds: float | None = None
     learned: object = None
     _buffer: bytearray = field(default_factory=bytearray)
