@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 #
 # avp-py sidecar image for Argo CD's repo-server (CMP v2): argocd-cmp-server runs the commands
-# of /home/argocd/cmp-server/config/plugin.yaml, which call helm / kustomize and avp-py.
+# of /home/argocd/cmp-server/config/plugin.yaml, which call helm / kustomize and avp-py. The
+# entrypoint `avp-py sidecar --` runs it beside the warm render server `avp-py serve`
+# (docs/argocd.md, "The render server in the sidecar").
 #
 #   docker build -t avp-py:dev .
 #
@@ -83,4 +85,4 @@ COPY plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
 
 USER 999
 WORKDIR /tmp
-ENTRYPOINT ["/var/run/argocd/argocd-cmp-server"]
+ENTRYPOINT ["avp-py", "sidecar", "--", "/var/run/argocd/argocd-cmp-server"]

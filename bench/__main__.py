@@ -8,11 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.burst import BURST
 from bench.measure import BenchError
 from bench.report import render_report
 from bench.scenarios import SCENARIOS, Options
 
 WATCH = "watch"  # avp-py watch's requests per cycle (bench/watch.py), reported after the rest
+RENDERS = [*SCENARIOS, BURST]  # the burst (bench/burst.py) has its own shape and report
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -24,9 +26,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         action="append",
-        choices=[*SCENARIOS, WATCH],
+        choices=[*RENDERS, WATCH],
         metavar="SCENARIO",
-        help=f"run only this scenario (repeatable): {', '.join([*SCENARIOS, WATCH])}",
+        help=f"run only this scenario (repeatable): {', '.join([*RENDERS, WATCH])}",
     )
     parser.add_argument(
         "--quick", action="store_true", help="1 run each and a 2 MiB passthrough stream (CI)"
@@ -47,8 +49,8 @@ def options_from(args: argparse.Namespace) -> Options:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     options = options_from(args)
-    selected = args.only or [*SCENARIOS, WATCH]
-    renders = [name for name in selected if name in SCENARIOS]
+    selected = args.only or [*RENDERS, WATCH]
+    renders = [name for name in selected if name in RENDERS]
     command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
     try:
         report = _renders_report(options, renders, args.avp, command) if renders else ""

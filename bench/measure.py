@@ -93,8 +93,9 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def launch(jobs: Sequence[Job], env: Mapping[str, str]) -> list[Run]:
-    """Start ``jobs`` at once (through the launcher) and wait for all of them."""
+def launch(jobs: Sequence[Job], env: Mapping[str, str], cpu: int | None = None) -> list[Run]:
+    """Start ``jobs`` at once (through the launcher) and wait for all of them; with ``cpu``,
+    the launcher and the jobs run on that CPU only (``taskset``)."""
     spec = {
         "jobs": [
             {
@@ -107,6 +108,8 @@ def launch(jobs: Sequence[Job], env: Mapping[str, str]) -> list[Run]:
         ]
     }
     argv = [sys.executable, "-S", "-E", str(LAUNCHER), json.dumps(spec)]
+    if cpu is not None:
+        argv = ["taskset", "--cpu-list", str(cpu), *argv]
     done = subprocess.run(argv, env=dict(env), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BenchError(f"launcher failed: {done.stderr.strip()[-2000:]}")

@@ -342,6 +342,8 @@ def notes(suite: Suite) -> str:
 
 
 def render_report(suite: Suite, command: str) -> str:
+    from bench.served_report import sections as served_sections  # it imports this module
+
     sections = [
         header(suite, command),
         "### Yardsticks\n\n" + yardsticks_table(suite),
@@ -351,5 +353,8 @@ def render_report(suite: Suite, command: str) -> str:
         "### Throttling under load\n\n" + throttling_table(suite),
         "### Targets (issue 5)\n\n" + targets_table(suite),
         "### Notes\n\n" + notes(suite),
+        *served_sections(suite),
     ]
+    if not suite.outcomes:  # the burst alone
+        sections = [header(suite, command), *served_sections(suite)]
     return "\n\n".join(section for section in sections if not section.endswith("\n\n")) + "\n"

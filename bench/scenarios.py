@@ -29,6 +29,7 @@ from bench.measure import (
     own_cpu,
     read_requests,
 )
+from bench.served import RenderServer, Served, with_render_cpu
 
 CACHE_KEY = "avp-py-benchmark-cache-key-not-a-secret-0123456789"  # ≥ 32 characters
 CACHE_TTL_SECONDS = "3600"  # longer than the suite: "latest" lookups stay warm too
@@ -36,6 +37,7 @@ RENDERS_AT_ONCE = 20
 RATE_LIMIT = 300  # Key Vault requests per window for the throttled vault (real: 4,000 / 10 s)
 RATE_WINDOW = 10.0
 MAX_BATCHES = 3
+THROTTLE_VAULT = "bench-throttle"  # the rate-limited vault
 DEADLINE_SECONDS = 45.0  # avp-py's default AVP_TIMEOUT_SECONDS, inside Argo CD's 60 s
 PASSTHROUGH_BYTES = 20 * 2**20
 PASSTHROUGH_QUICK_BYTES = 2 * 2**20
@@ -116,6 +118,9 @@ class Outcome:
     parallel: int = 1
     failures: int = 0
     notes: list[str] = field(default_factory=list)
+    workload: Workload | None = None
+    served: Served | None = None
+    """The same renders through the render server (issue 13): bench/served_runs.py."""
 
     @property
     def median(self) -> Sample:
@@ -153,7 +158,7 @@ def no_placeholders_input(ctx: Context) -> Workload:
 
 
 def throttling_input(ctx: Context) -> Workload:
-    vault = inputs.seed_vault(ctx.kv, "bench-throttle", inputs.THROTTLE_VAULT_SIZE)
+    vault = inputs.seed_vault(ctx.kv, THROTTLE_VAULT, inputs.THROTTLE_VAULT_SIZE)
     return _write(ctx, "throttling", inputs.throttle_app(vault), vault)
 
 
@@ -246,7 +251,9 @@ def pyyaml_yardstick(ctx: Context, workload: Workload) -> tuple[float, float]:
     return median(loads), median(dumps)
 
 
-def throttled_batch(ctx: Context, workload: Workload, vault: str) -> tuple[Sample, list[str]]:
+def throttled_batch(
+    ctx: Context, workload: Workload, vault: str, server: RenderServer | None = None
+) -> tuple[Sample, list[str]]:
     """20 renders at once against a rate-limited vault: (batch sample, failures).
 
     The batch's wall time is its slowest render's, CPU time the sum, memory the largest.
@@ -258,7 +265,7 @@ def throttled_batch(ctx: Context, workload: Workload, vault: str) -> tuple[Sampl
         ctx.kv.reset_counters()
         jobs = [_job(ctx, workload, f"parallel{i}") for i in range(RENDERS_AT_ONCE)]
         before = own_cpu()
-        runs = launch(jobs, ctx.env)
+        runs = launch(jobs, server.client_env(ctx.env) if server else ctx.env)
         server_cpu = own_cpu() - before
         requests = read_requests(ctx.kv)
     finally:
@@ -271,6 +278,8 @@ def throttled_batch(ctx: Context, workload: Workload, vault: str) -> tuple[Sampl
         requests=requests,
         server_cpu=server_cpu,
     )
+    if server is not None:
+        sample = with_render_cpu(sample, server.ended(), RENDERS_AT_ONCE)
     return sample, [failure for failure in failures if failure]
 
 
@@ -293,7 +302,9 @@ def measured(ctx: Context, workload: Workload) -> Outcome:
     pattern = avp_pattern(workload.manifests.text, workload.enabled)
     summary = warm_up(ctx, workload)
     samples, start = repeat(ctx, workload, startup_code(len(pattern.refs)))
-    return Outcome(workload.name, workload.manifests, pattern, samples, summary, start)
+    outcome = Outcome(workload.name, workload.manifests, pattern, samples, summary, start)
+    outcome.workload = workload
+    return outcome
 
 
 def _with_cache(build: Callable[[Context], Workload]) -> Callable[[Context], Outcome]:
@@ -321,7 +332,7 @@ def throttling(ctx: Context) -> Outcome:
     workload = throttling_input(ctx)
     pattern = avp_pattern(workload.manifests.text, workload.enabled)
     summary = warm_up(ctx, workload)
-    vault = "bench-throttle"
+    vault = THROTTLE_VAULT
     batches = [throttled_batch(ctx, workload, vault) for _ in range(ctx.options.batches)]
     samples = [sample for sample, _ in batches]
     outcome = Outcome(workload.name, workload.manifests, pattern, samples, summary)
@@ -329,6 +340,7 @@ def throttling(ctx: Context) -> Outcome:
     failures = [failure for _, found in batches for failure in found]
     outcome.failures = len(failures)
     outcome.notes += [f"failed render: {failure}" for failure in failures]
+    outcome.workload = workload
     return outcome
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.burst import BURST, Burst, run_burst
 from bench.limits import (
     CLICK_YAML,
     CONCURRENCY,
@@ -22,6 +23,8 @@ from bench.limits import (
 )
 from bench.measure import BenchError, clean_env
 from bench.scenarios import SCENARIOS, Context, Options, Outcome
+from bench.served import RenderServer
+from bench.served_runs import attach
 from tests.kvserver import KeyVaultServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +52,7 @@ class Suite:
     yardsticks: Yardsticks
     outcomes: dict[str, Outcome]
     seconds: float
+    burst: Burst | None = None
 
 
 def cpu_model() -> str:
@@ -99,6 +103,8 @@ def child_env(kv: KeyVaultServer) -> dict[str, str]:
             "AVP_TYPE": "azurekeyvault",
             "AVP_AZURE_CREDENTIAL": "managed",
             "AVP_MAX_CONCURRENCY": str(CONCURRENCY),
+            # In-process: never a render server (server mode sets its own socket).
+            "AVP_SERVER_SOCKET": "",
         }
     )
 
@@ -108,6 +114,19 @@ def _yardsticks(ctx: Context, kv: KeyVaultServer) -> Yardsticks:
         run_python(ctx.python, code, ctx.env, ctx.workdir)
     token = measure_token_fetch(kv.identity_endpoint, kv.identity_header, ctx.options.repeat)
     return Yardsticks(token, ctx.options.latency)
+
+
+def _scenarios(ctx: Context, names: Sequence[str]) -> dict[str, Outcome]:
+    """The named scenarios, each in-process and through one warm render server."""
+    chosen = [name for name in SCENARIOS if name in names]
+    if not chosen:
+        return {}
+    outcomes: dict[str, Outcome] = {}
+    with RenderServer(ctx.avp, ctx.env, ctx.workdir / "server") as server:
+        for name in chosen:
+            outcomes[name] = SCENARIOS[name](ctx)
+            attach(ctx, server, outcomes[name])
+    return outcomes
 
 
 def run_suite(options: Options, names: Sequence[str], avp: Path | None = None) -> Suite:
@@ -120,7 +139,8 @@ def run_suite(options: Options, names: Sequence[str], avp: Path | None = None) -
         kv.faults.token_latency = options.latency
         ctx = Context(kv, Path(tmp), avp or avp_command(python), python, child_env(kv), options)
         yardsticks = _yardsticks(ctx, kv)
-        outcomes = {name: SCENARIOS[name](ctx) for name in SCENARIOS if name in names}
+        outcomes = _scenarios(ctx, names)
+        burst = run_burst(ctx) if BURST in names else None
         if kv.errors:
             raise BenchError("the Key Vault test server raised:\n" + "\n".join(kv.errors))
     machine = Machine(
@@ -132,4 +152,4 @@ def run_suite(options: Options, names: Sequence[str], avp: Path | None = None) -
         load_before=load_before,
         load_after=os.getloadavg()[0],
     )
-    return Suite(options, machine, yardsticks, outcomes, time.perf_counter() - began)
+    return Suite(options, machine, yardsticks, outcomes, time.perf_counter() - began, burst)

@@ -23,8 +23,10 @@ BACKLOG = 512  # a "hard refresh all" connects hundreds of clients at once
 class Listener:
     """The listening socket at ``path``; :meth:`close` removes the path if it is still ours."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, peer_uid: int | None = None) -> None:
         self.path = path
+        # Whose processes may connect: the server's own uid (another only in a unit test).
+        self.peer_uid = os.geteuid() if peer_uid is None else peer_uid
         directory = os.path.dirname(path)
         _private_directory(directory)
         _refuse_live_server(path)
@@ -39,7 +41,7 @@ class Listener:
             conn, _ = self.sock.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
             return None
-        if protocol.peer_uid(conn) != os.geteuid():
+        if protocol.peer_uid(conn) != self.peer_uid:
             conn.close()
             return None
         conn.setblocking(False)

@@ -75,10 +75,10 @@ class Server:
         return max(0.0, min(TICK_SECONDS, min(running, default=now + 1) - now))
 
     def _reap(self) -> None:
-        for pid, status in ended_children():
+        for pid, status, cpu in ended_children():
             render = self.state.renders.pop(pid, None)
             if render is not None:
-                renders.finish(self.state, render, os.waitstatus_to_exitcode(status))
+                renders.finish(self.state, render, os.waitstatus_to_exitcode(status), cpu)
             elif refreshes.is_refresh(self.state, pid):
                 refreshes.finish(self.state)
 

@@ -9,13 +9,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-def ended_children() -> Iterator[tuple[int, int]]:
-    """(pid, wait status) of every child that has ended, until none is left to reap now."""
+def ended_children() -> Iterator[tuple[int, int, float]]:
+    """(pid, wait status, CPU seconds) of every child that has ended, until none is left to
+    reap now. The CPU time is the child's own, user and system (``os.wait4``)."""
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:  # no children at all
             return
         if pid == 0:
             return
-        yield pid, status
+        yield pid, status, usage.ru_utime + usage.ru_stime

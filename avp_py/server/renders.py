@@ -95,19 +95,20 @@ def enforce_deadlines(state: ServerState) -> None:
             kill(render, "timeout")
 
 
-def finish(state: ServerState, render: Render, code: int) -> None:
-    """The render process ended with ``code`` (reaped): tell its client, log one line."""
+def finish(state: ServerState, render: Render, code: int, cpu: float) -> None:
+    """The render process ended with ``code`` after ``cpu`` seconds of CPU (reaped): log one
+    line, then tell its client (so that the line is there when the client exits)."""
     render.read_reports()  # what it wrote before it ended
     _close_control(state, render)
     state.warmth.learn(render.learned)
     reply, words = outcome(render, code, state.counters)
-    if reply is not None:
-        render.conn.send(reply)
-    if render.conn.open:
-        state.drop(render.conn)
     seconds = time.monotonic() - render.started
     waited = render.started - render.conn.arrived
     log(
         f"render pid {render.pid} app {app_name(render.app)}: {words},"
-        f" {seconds:.3f} s (waited {waited:.3f} s)"
+        f" {seconds:.3f} s, cpu {cpu:.3f} s (waited {waited:.3f} s)"
     )
+    if reply is not None:
+        render.conn.send(reply)
+    if render.conn.open:
+        state.drop(render.conn)

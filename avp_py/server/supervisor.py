@@ -147,7 +147,7 @@ class Supervisor:
 
     # -- children ---------------------------------------------------------------------------
     def _reap(self) -> None:
-        for pid, status in ended_children():  # orphans too: they are reaped and forgotten
+        for pid, status, _cpu in ended_children():  # orphans too: they are reaped and forgotten
             if pid == self.command_pid:
                 self.command_status = exit_status(status)
                 self.command_pid = 0

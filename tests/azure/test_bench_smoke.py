@@ -4,7 +4,9 @@ server's own request counts. Untimed: nothing here asserts on a duration."""
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,8 @@ from bench.limits import Yardsticks
 from bench.measure import median_sample
 from bench.report import render_report, targets
 from bench.scenarios import SCENARIOS, Context, Options, render, small_app_input
+from bench.served import RenderServer
+from bench.served_runs import served
 from bench.suite import Machine, Suite, avp_command, child_env
 from tests.kvserver import KeyVaultServer
 
@@ -94,6 +98,28 @@ def test_reported_requests_equal_the_server_counters(context: Context) -> None:
     assert sample.requests.tokens == kv.token_requests() == 1
     assert sample.requests.throttled == kv.status_count(429) == 0
     assert sample.maxrss_mb > 0 and sample.cpu > 0
+
+
+@pytest.mark.keyvault
+def test_a_served_render_counts_the_render_process_and_uses_the_warm_state(
+    context: Context,
+) -> None:
+    # Server mode (issue 13): the render runs in the server's child, so the sample must add
+    # its CPU from the server's log; a warm server makes no token request and no challenge.
+    directory = Path(tempfile.mkdtemp(prefix="avp-bench-", dir="/tmp"))  # a short socket path
+    workload = small_app_input(context)
+    try:
+        with RenderServer(context.avp, context.env, directory / "srv") as server:
+            result = served(context, server, workload)
+            status_log = server.tail()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    [sample] = result.samples
+    assert result.notes == []
+    assert (sample.requests.gets, sample.requests.challenges, sample.requests.tokens) == (5, 0, 0)
+    assert sample.cpu > 0
+    assert "render pid" in status_log and ", cpu " in status_log
+    assert {s.code for s in result.starts} == {"pass", "import avp_py.cli, avp_py.server.client"}
 
 
 @pytest.mark.keyvault

@@ -23,6 +23,8 @@ COMPONENT = DEPLOY / "component"
 TESTDATA = DEPLOY / "testdata"
 
 CMP_SERVER = "/var/run/argocd/argocd-cmp-server"
+# argocd-cmp-server beside the render server, supervised (issue 13, item 6)
+SIDECAR_COMMAND = ["avp-py", "sidecar", "--", CMP_SERVER]
 SIDECARS = {
     # container name -> plugin.yaml source (None: baked into the image)
     "avp-helm": None,
@@ -91,7 +93,7 @@ def check_sidecars(pod: dict[str, Any], configmap_names: dict[str, str]) -> None
     tmp_volumes = set()
     for name, variant_file in SIDECARS.items():
         sidecar = found[name]
-        assert sidecar["command"] == [CMP_SERVER]
+        assert sidecar["command"] == SIDECAR_COMMAND
         assert sidecar["image"] and not sidecar["image"].endswith(":latest")
         assert sidecar["securityContext"] | SECURITY_CONTEXT == sidecar["securityContext"]
         assert sidecar["resources"]["requests"]["cpu"]

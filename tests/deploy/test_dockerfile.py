@@ -147,7 +147,12 @@ def test_plugin_config_and_entrypoint() -> None:
     copies = [rest.split() for keyword, rest in final if keyword == "COPY"]
     assert ["plugin.yaml", "/home/argocd/cmp-server/config/plugin.yaml"] in copies
     entrypoints = [rest for keyword, rest in final if keyword == "ENTRYPOINT"]
-    assert entrypoints and json.loads(entrypoints[-1]) == ["/var/run/argocd/argocd-cmp-server"]
+    assert entrypoints and json.loads(entrypoints[-1]) == [
+        "avp-py",
+        "sidecar",
+        "--",
+        "/var/run/argocd/argocd-cmp-server",
+    ]
     tool_copies = [c for c in copies if c[0] == "--from=tools"]
     assert tool_copies and tool_copies[0][-1] == "/usr/local/bin/"
 

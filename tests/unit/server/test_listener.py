@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import socket
 import stat
@@ -105,3 +106,42 @@ def test_closing_does_not_remove_a_successors_socket(base: Path) -> None:
         assert os.path.exists(path)
     finally:
         second.close()
+
+
+def _accepted(listener: Listener, path: str) -> tuple[socket.socket | None, bytes]:
+    """Connect to ``listener``; what it accepted, and what the client then reads."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(10)
+        client.connect(path)
+        select.select([listener.sock], [], [], 10)
+        conn = listener.accept()
+        if conn is not None:
+            conn.sendall(b"hello")
+        try:
+            answer = client.recv(16)
+        except ConnectionResetError:
+            answer = b""
+    return conn, answer
+
+
+def test_a_peer_of_this_uid_is_accepted(base: Path) -> None:
+    path = str(base / "s" / "server.sock")
+    listener = Listener(path, peer_uid=os.geteuid())
+    try:
+        conn, answer = _accepted(listener, path)
+        assert conn is not None and answer == b"hello"
+        conn.close()
+    finally:
+        listener.close()
+
+
+def test_a_peer_of_another_uid_is_closed_unanswered(base: Path) -> None:
+    # SO_PEERCRED says the client runs as this uid; a listener that serves another uid (as a
+    # server of that uid would) must close the connection without a word.
+    path = str(base / "s" / "server.sock")
+    listener = Listener(path, peer_uid=os.geteuid() + 1)
+    try:
+        conn, answer = _accepted(listener, path)
+        assert conn is None and answer == b""
+    finally:
+        listener.close()
