@@ -64,6 +64,7 @@ def run_burst(ctx: Context) -> Burst:
     with RenderServer(ctx.avp, ctx.env, ctx.workdir / "burst-server", cpu) as server:
         env = server.client_env(ctx.env)
         _batch(ctx, workload, env, 1, cpu, "warm-up")  # the server learns the vault's challenge
+        server.wait_warm()  # and holds its token, as a sidecar's server soon after its start
         server.ended()
         max_renders = int(_status_field(server, "max_renders"))
         for count in SERVED_BURSTS:
