@@ -72,6 +72,7 @@ def burst_table(burst: Burst) -> str:
             str(b.renders),
             f"{b.seconds:.1f}",
             f"{b.rate:.1f}",
+            f"{b.ended_rate:.1f}",
             ms(b.slowest),
             str(len(b.failures)),
             f"{b.cpu:.1f}",
@@ -81,10 +82,12 @@ def burst_table(burst: Burst) -> str:
     title = (
         f"Everything on CPU {burst.cpu} (`taskset`): the server (AVP_SERVER_MAX_RENDERS"
         f" {burst.max_renders}, its default for one CPU), its renders, the clients, and the"
-        f" in-process renders; the Key Vault test server on the other CPUs. Rate: renders that"
-        f" succeeded within {DEADLINE_SECONDS:.0f} s per second of the whole burst."
+        f" in-process renders; the Key Vault test server on the other CPUs. Rates: renders that"
+        f" succeeded within {DEADLINE_SECONDS:.0f} s, and renders that ended at all, per second"
+        f" of the whole burst."
     )
-    head = ["burst", "renders", "seconds", "renders/s", "slowest render ms", "failed"]
+    head = ["burst", "renders", "seconds", "renders/s (succeeded)", "renders/s (ended)"]
+    head += ["slowest render ms", "failed"]
     head += ["CPU s (clients + renders)"]
     return title + "\n\n" + table(head, rows)
 
@@ -125,18 +128,20 @@ def served_targets(suite: Suite) -> Iterator[Target]:
 
 
 def _burst_targets(burst: Burst) -> Iterator[Target]:
+    """Throughput against the in-process renders that *ended* (not only those that made the
+    deadline: when none does, any served throughput would be infinitely better)."""
     local = [b for b in burst.batches if b.mode == "in-process"]
-    baseline = local[0].rate if local else float("nan")
     for batch in burst.batches:
-        if batch.mode == "in-process":
+        if batch.mode == "in-process" or not local:
             continue
-        value = ratio(batch.rate, baseline)
+        value = ratio(batch.rate, local[0].ended_rate)
         inside = batch.succeeded == batch.renders
         yield Target(
-            f"burst of {batch.renders} via the server, vs {local[0].renders if local else '?'}"
-            f" in-process: renders per second",
+            f"burst of {batch.renders} via the server, vs {local[0].renders} in-process:"
+            " renders per second",
             "≥ 5×",
-            times(value),
+            f"{times(value)} ({batch.rate:.1f}/s vs {local[0].ended_rate:.1f}/s ended,"
+            f" {local[0].rate:.1f}/s within the deadline)",
             value >= 5,
         )
         yield Target(
