@@ -44,7 +44,7 @@ On any error stdout stays empty."""
 
 
 _HELP = {
-    "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
+    "config": process.CONFIG_HELP,
     "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
     "verbose": "Redacted diagnostics on stderr, ending with the counts of the run (retries, 429s,"
     " token requests, cache hits and misses) and a one-line summary.",

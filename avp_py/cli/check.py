@@ -48,7 +48,7 @@ _HELP = {
         "Report format: text (default), json (schema avp-py/check/v1), markdown, junit (JUnit"
         " XML) or sarif (SARIF 2.1.0, for code scanning annotations)."
     ),
-    "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
+    "config": process.CONFIG_HELP,
     "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
     "verbose": "Redacted diagnostics on stderr.",
 }

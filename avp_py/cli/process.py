@@ -22,6 +22,12 @@ from avp_py.settings import Settings, load_settings
 log = logging.getLogger("avp_py")
 T = TypeVar("T")
 
+# The -c help of every command. Kept literal (settings.configfile is imported only when -c is
+# given, for start-up time); tests/unit/cli/test_help.py holds it to configfile.EXTENSIONS.
+CONFIG_HELP = (
+    "Config file, by extension: json, yaml, yml, env, dotenv, properties, props, prop, ini or toml."
+)
+
 
 def read_inputs(path: str, max_bytes: int) -> tuple[list[sources.Source], bool]:
     """The sources of ``PATH`` (``-`` for stdin) and whether it was a directory."""

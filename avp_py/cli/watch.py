@@ -41,7 +41,7 @@ The loop never exits for these: it logs them, with an Error: line for 1 and 2, a
 
 _HELP = {
     "once": "Run one cycle, then exit (cron, tests, debugging).",
-    "config": "Config file: json, yaml, yml, env, dotenv, properties, ini or toml.",
+    "config": process.CONFIG_HELP,
     "secret": "Kubernetes Secret holding config, [NAMESPACE:]NAME (namespace argocd).",
     "verbose": "Log a summary line after every cycle.",
 }

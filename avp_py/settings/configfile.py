@@ -156,3 +156,4 @@ _READERS: dict[str, _Reader] = {
     "ini": _ini,
     "toml": _toml,
 }
+EXTENSIONS = tuple(_READERS)  # what -c accepts, for the commands' help
