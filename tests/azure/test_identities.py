@@ -22,7 +22,9 @@ CACHE_KEY = "k" * 32
 
 
 def _manifest(vault: str) -> str:
-    return f"kind: Secret\nmetadata:\n  name: s\nstringData:\n  a: <path:{vault}#db>\n"
+    return (
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  a: <path:{vault}#db>\n"
+    )
 
 
 @pytest.fixture
@@ -140,3 +142,24 @@ def test_the_cache_never_serves_one_identitys_value_to_another(
     assert other.code == 5, other.stderr
     assert other.stdout == "" and TEAM_A_VALUE not in other.stderr
     assert kv.counts("kv-team-a", "get") == 2
+
+
+def test_check_uses_the_same_mapping(
+    kv: KeyVaultServer, avp: Runner, teams: dict[str, str]
+) -> None:
+    """``avp-py check`` reads metadata with the project's identity: team-a's vault passes for
+    team-a and is refused (exit 5) for team-b's project; --list needs no identity at all."""
+    manifest = _manifest("kv-team-a")
+    ok = avp(manifest, args=("check", "-"), credential="workload", env=_env(teams, "team-a"))
+    assert ok.code == 0, ok.stderr
+    assert ok.stdout.startswith("check passed")
+    assert kv.counts("kv-team-a", "get") == 0  # metadata only
+    env = _env(teams, "team-b-payments")
+    refused = avp(manifest, args=("check", "-"), credential="workload", env=env)
+    assert refused.code == 5, refused.stderr
+    assert refused.stdout == "" and "kv-team-a" in refused.stderr
+    unmapped = _env(teams, "team-z")
+    listed = avp(manifest, args=("check", "--list", "-"), credential="workload", env=unmapped)
+    assert listed.code == 0, listed.stderr
+    assert listed.stdout.startswith("kv-team-a#db (latest)")
+    assert secret_free(refused.stderr + listed.stdout, kv, TEAM_A_VALUE, TEAM_B_VALUE)

@@ -416,6 +416,47 @@ def test_workload_identity_rejects_foreign_assertion(
     assert kv.tokens() == []
 
 
+def test_one_service_account_token_several_identities_rbac_per_vault(
+    kv: KeyVaultServer, kv_env: EnvSetter, tmp_path: Path
+) -> None:
+    """Issue 15 part 1: one federated token exchanged for each identity that trusts it; a vault
+    with RBAC answers an identity without a role with Key Vault's 403 (ForbiddenByRbac); an
+    identity the tenant does not know is Entra ID's AADSTS700016."""
+    env = kv_env("workload")
+    other = "0f0f0f0f-0000-4000-8000-000000000001"
+    kv.trust_federated(env["AZURE_FEDERATED_TOKEN_FILE"], other)
+    kv.set_secret(VAULT, "s", "v")
+    kv.restrict(VAULT, [other])
+
+    def client(client_id: str) -> tuple[WorkloadIdentityCredential, SecretClient]:
+        cred = WorkloadIdentityCredential(
+            tenant_id=env["AZURE_TENANT_ID"],
+            client_id=client_id,
+            token_file_path=env["AZURE_FEDERATED_TOKEN_FILE"],
+        )
+        return cred, SecretClient(kv.vault_url(VAULT), cred, retry_total=0)
+
+    cred, allowed = client(other)
+    with cred, allowed:
+        assert allowed.get_secret("s").value == "v"
+    cred, refused = client(env["AZURE_CLIENT_ID"])
+    with cred, refused, pytest.raises(HttpResponseError) as caught:
+        refused.get_secret("s")
+    assert caught.value.status_code == 403
+    body = json.loads(caught.value.response.text())
+    assert body["error"]["innererror"]["code"] == "ForbiddenByRbac"
+    assert body["error"]["message"].startswith(
+        "Caller is not authorized to perform action on resource."
+    )
+    assert f"appid={env['AZURE_CLIENT_ID']};" in body["error"]["message"]
+    assert "Microsoft.KeyVault/vaults/secrets/getSecret/action" in body["error"]["message"]
+    assert {token.client_id for token in kv.tokens()} == {other, env["AZURE_CLIENT_ID"]}
+    unknown = "0f0f0f0f-0000-4000-8000-000000000002"
+    cred, nobody = client(unknown)
+    with cred, nobody, pytest.raises(ClientAuthenticationError, match="AADSTS700016"):
+        nobody.get_secret("s")
+
+
 def test_client_secret_credential(kv: KeyVaultServer, make_client: ClientFactory) -> None:
     kv.set_secret(VAULT, "s", "v")
     assert make_client(credential="secret").get_secret("s").value == "v"
