@@ -1,37 +1,55 @@
 """The Markdown report for pull-request comments, from the packaged jinja2 template.
 
-Every text that comes from a manifest is escaped for GitHub-flavoured Markdown: HTML in
-plain cells (``<path:...>`` would otherwise vanish as an unknown tag), table pipes and line
-breaks everywhere; fields and objects are code spans, which are literal.
+Every text that comes from a manifest (file names, keys, placeholders, messages) is one line
+(:func:`~avp_py.printable.one_line`) and cannot change the comment around it (issue 11,
+item 6): in plain cells, HTML is escaped (``<!--`` would hide every finding after it, and
+``<path:...>`` vanish as an unknown tag) and so is the Markdown that makes links, images,
+emphasis and code spans (``[x](url)``, ``![x](url)``, ``https://``, ``www.``); fields and
+objects are code spans, which are literal, fenced by more backticks than they hold.
 """
 
 from __future__ import annotations
+
+import re
 
 import jinja2
 from markupsafe import Markup, escape
 
 from avp_py.check.report import CheckReport
+from avp_py.printable import one_line
 
 TEMPLATE = "check.md.j2"
+# Markdown syntax characters, escaped with a backslash (any ASCII punctuation may be). HTML's
+# own characters are left to markupsafe; ':', '#', '(' stay readable (placeholders are full
+# of them) since they make nothing without '[' or a URL scheme.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]!])")
+_AUTOLINKS = (("://", ":\\/\\/"), ("www.", "www\\."))  # GitHub links these bare
 
 
 def _flat(text: str) -> str:
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return one_line(text).replace("|", "\\|")
 
 
 def _cell(text: object) -> Markup:
-    """Text safe inside a Markdown table cell: HTML-escaped, pipes escaped, one line."""
-    return Markup(_flat(str(escape(str(text)))))
+    """Text safe inside a Markdown table cell: Markdown and HTML escaped, pipes escaped, one
+    line."""
+    value = _MARKDOWN.sub(r"\\\1", one_line(str(text)))
+    for bare, escaped in _AUTOLINKS:
+        value = value.replace(bare, escaped)
+    return Markup(str(escape(value)).replace("|", "\\|"))
 
 
 def _code(text: object) -> Markup:
-    """Text as inline code in a table cell (code spans are literal: no HTML escaping)."""
+    """Text as inline code in a table cell: code spans are literal (no HTML or Markdown
+    escaping); the fence is longer than any run of backticks inside, so none can close it."""
     value = _flat(str(text))
     if not value:
         return Markup("")
-    if "`" in value:
-        return Markup(f"`` {value} ``")
-    return Markup(f"`{value}`")
+    longest = max((len(run) for run in re.findall("`+", value)), default=0)
+    if not longest:
+        return Markup(f"`{value}`")
+    fence = "`" * (longest + 1)
+    return Markup(f"{fence} {value} {fence}")
 
 
 def environment() -> jinja2.Environment:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 
 from avp_py.check.findings import Finding, Severity
+from avp_py.printable import one_line
 
 SCHEMA = "avp-py/check/v1"
 
@@ -101,7 +102,7 @@ def to_text(report: CheckReport) -> str:
             lines.extend(f"    {_line(finding)}" for finding in findings)
         lines.append("")
     lines.append(report.summary())
-    return "\n".join(lines) + "\n"
+    return "\n".join(one_line(line) for line in lines) + "\n"
 
 
 def _line(finding: Finding) -> str:

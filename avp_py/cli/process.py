@@ -17,6 +17,7 @@ from avp_py import sources
 from avp_py.cli import stdout
 from avp_py.errors import ISSUES_URL, AvpError, ConfigError, ExitCode, InputError, unexpected
 from avp_py.model import Deadline
+from avp_py.printable import one_line
 from avp_py.settings import Settings, load_settings
 
 log = logging.getLogger("avp_py")
@@ -97,8 +98,11 @@ def _internal(exc: BaseException) -> str:
 
 
 def fail(message: str, details: Sequence[str], code: ExitCode) -> NoReturn:
-    """Write the ``Error:`` line and its details to stderr, and exit with ``code``."""
-    lines = [f"Error: {message}", *(f"  {line}" for line in details)]
+    """Write the ``Error:`` line and its details to stderr, and exit with ``code``.
+
+    Each line is made :func:`~avp_py.printable.one_line` here, where every message is
+    printed: a key or file name with a newline cannot add a line of its own (issue 11)."""
+    lines = [f"Error: {one_line(message)}", *(f"  {one_line(line)}" for line in details)]
     try:
         sys.stderr.write("\n".join(lines) + "\n")
         sys.stderr.flush()
@@ -119,11 +123,19 @@ def write_stdout(text: str, deadline: Deadline | None = None) -> None:
         fail(str(exc), (), ExitCode.INTERNAL)
 
 
+class OneLineFormatter(logging.Formatter):
+    """A log line whose message cannot break into several lines or hold terminal escapes."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
 def configure_logging(verbose: bool) -> None:
     """avp-py's own warnings (and, with --verbose, its redacted diagnostics) go to stderr;
     third-party libraries stay silent: their messages may quote responses or settings."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("avp-py: %(message)s"))
+    handler.setFormatter(OneLineFormatter("avp-py: %(message)s"))
     log.handlers = [handler]
     log.propagate = False
     log.setLevel(logging.INFO if verbose else logging.WARNING)

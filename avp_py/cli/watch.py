@@ -128,5 +128,5 @@ def _configure_logging() -> None:
     avp-py's other diagnostics stay at warning, third-party libraries silent."""
     process.configure_logging(verbose=False)
     handler = logging.getLogger("avp_py").handlers[0]
-    handler.setFormatter(logging.Formatter("%(asctime)s avp-py watch: %(message)s"))
+    handler.setFormatter(process.OneLineFormatter("%(asctime)s avp-py watch: %(message)s"))
     log.setLevel(logging.INFO)

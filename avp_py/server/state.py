@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from avp_py.printable import one_line
 from avp_py.server import protocol
 from avp_py.server.config import ServerConfig
 from avp_py.server.connections import READING, Connection, Render
@@ -26,7 +27,7 @@ from avp_py.server.warm import Warmth
 def log(message: str) -> None:
     """One line on the server's own stderr (never a value: names, counts, durations)."""
     try:
-        sys.stderr.write(f"avp-py serve: {message}\n")
+        sys.stderr.write(f"avp-py serve: {one_line(message)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass

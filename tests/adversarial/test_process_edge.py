@@ -130,3 +130,32 @@ def test_sigint_during_start_up_is_one_error_line_and_exit_130(
     )
     assert (result.returncode, result.stdout) == (130, b"")
     assert result.stderr == b"Error: interrupted\n"
+
+
+def test_manifest_text_cannot_forge_error_lines_or_escapes_on_stderr(tmp_path: Path) -> None:
+    # Issue 11, item 6: the name, the key and the file name reach the message; each control
+    # character in them is printed as an escape, so the error stays two lines.
+    manifests = tmp_path / "app\nError: forged file"
+    manifests.mkdir()
+    (manifests / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n"
+        '  name: "s\\nError: forged name \\e[2J"\n'
+        'stringData:\n  "k\\nError: forged key\\L\\r": <path:kv#missing>\n'
+    )
+    result = subprocess.run(
+        [AVP, "generate", "--verbose", str(manifests)],
+        capture_output=True,
+        env=_env(tmp_path),
+        timeout=HANG_SECONDS,
+    )
+    assert (result.returncode, result.stdout) == (4, b"")
+    text = result.stderr.decode()
+    lines = [line for line in text.splitlines() if not line.startswith("avp-py: ")]
+    assert lines[0] == "Error: could not replace 1 placeholder", text
+    assert len(lines) == 2 and lines[1].startswith("  "), text
+    assert "forged file" in lines[1] and "forged name" in lines[1] and "forged key" in lines[1]
+    assert not any(
+        line.startswith(("Error: forged", "avp-py: Error")) for line in text.splitlines()
+    )
+    for raw in ("\x1b", "\u2028", "\r"):
+        assert raw not in text

@@ -99,3 +99,54 @@ def test_the_items_of_a_list_are_reported_apart() -> None:
     ]
     assert [f["item"] for f in json.loads(to_json(report))["findings"]] == [0, 2]
     assert second.describe() == "l.yaml (document 1, line 1) items[2] Secret/s"
+
+
+HOSTILE = Site(
+    "evil.yaml\nError: forged",
+    1,
+    1,
+    "Secret",
+    "s`` <!-- ``",
+    'stringData["x\x1b[2Jy"]',
+    "kv#a```b",
+)
+HOSTILE_MESSAGES = [
+    "see [the docs](https://evil.example/x) ![pixel](https://evil.example/p.png)",
+    "<!-- everything below is hidden --> <img src=x onerror=alert(1)> <b>bold</b>",
+    "*strong* _em_ ~~gone~~ `code` www.evil.example \\ back",
+    "two\nlines\r\u2028and \u202eright-to-left",
+]
+
+
+def _hostile_report() -> CheckReport:
+    findings = [Finding(Severity.ERROR, Code.NOT_FOUND, HOSTILE, m) for m in HOSTILE_MESSAGES]
+    return CheckReport.build(findings, 1, 1, strict=False)
+
+
+def test_the_text_report_keeps_manifest_text_on_its_line() -> None:
+    text = to_text(_hostile_report())
+    lines = text.splitlines()
+    assert len(lines) == 2 + len(HOSTILE_MESSAGES) + 2  # file, heading, findings, blank, summary
+    assert lines[0] == "evil.yaml\\nError: forged"
+    assert "\x1b" not in text and "\u2028" not in text and "\u202e" not in text
+    assert not any(line.startswith("Error:") for line in lines)
+
+
+def test_the_markdown_report_makes_no_link_image_html_or_code_span_from_manifest_text() -> None:
+    from markdown_it import MarkdownIt
+
+    markdown = to_markdown(_hostile_report())
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    for made in ("<a ", "<img", "<!--", "<b>", "<strong>", "<em>", "<del>", "<s>"):
+        assert made not in html, made
+    # GitHub also links bare URLs: none survives in the Markdown text.
+    assert "://" not in markdown and "www." not in markdown
+    # Each finding stays one table row of five cells, whatever its text held.
+    rows = [line for line in markdown.splitlines() if line.startswith("| error")]
+    assert len(rows) == len(HOSTILE_MESSAGES)
+    assert html.count("<tr>") == len(HOSTILE_MESSAGES) + 1
+    assert all(row.count("</td>") == 5 for row in html.split("<tr>")[2:])
+    # The text is still there to read: escaped, not removed.
+    assert "the docs" in html and "evil.example" in html and "&lt;!--" in html
+    assert "<code>kv#a```b</code>" in html
+    assert "\x1b" not in markdown and "\u202e" not in markdown
