@@ -55,6 +55,7 @@ BUILTIN: Mapping[str, BackendEntry] = MappingProxyType(
             key_prefixes=("AZURE",),
             identity_prefixes=("AZURE", "AVP_AZURE_"),
             selector="avp_py.backends.azurekeyvault.identities:select_options",
+            every="avp_py.backends.azurekeyvault.identities:every_identity",
         ),
         "file": BackendEntry(
             "file",

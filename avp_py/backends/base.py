@@ -203,7 +203,9 @@ class BackendEntry:
     because a relative path depends on the working directory. ``selector``, when set, is
     ``"module:function"`` of ``(options, project) -> options``: what the backend derives from
     the render's AppProject (the Azure backend's identity per project, ``AVP_AZURE_IDENTITIES``),
-    applied once when the settings are built, so the identity above includes it.
+    applied once when the settings are built, so the identity above includes it. ``every``,
+    when set, is ``"module:function"`` of ``(options) -> [options, ...]``: the options of every
+    identity the selector can choose (one run serving several projects checks each at start).
     """
 
     name: str
@@ -212,6 +214,7 @@ class BackendEntry:
     identity_prefixes: tuple[str, ...] = ()
     path_options: tuple[str, ...] = ()
     selector: str = ""
+    every: str = ""
 
     def load(self) -> BackendFactory:
         """Import the factory (the registry turns a plugin's failure into a ConfigError)."""
@@ -228,6 +231,14 @@ class BackendEntry:
         module, _, function = self.selector.partition(":")
         select = getattr(importlib.import_module(module), function)
         return cast(dict[str, str], select(options, project))
+
+    def every_identity(self, options: Mapping[str, str]) -> list[dict[str, str]]:
+        """The options of each identity the selector can choose (ConfigError if malformed)."""
+        if not self.every:
+            return [dict(options)]
+        module, _, function = self.every.partition(":")
+        every = getattr(importlib.import_module(module), function)
+        return cast(list[dict[str, str]], every(options))
 
     def identity(self, options: Mapping[str, str]) -> BackendIdentity:
         """The identity these resolved options select for this backend."""

@@ -102,6 +102,7 @@ def _interval(config_path: str, secret_name: str) -> float:
 def _build(config_path: str, secret_name: str) -> Watcher:
     """Everything the cycles need, checked before the first one: settings, the backend's
     capability and credentials settings, the state directory, the CA bundle."""
+    from avp_py import backends
     from avp_py.backends.base import BackendContext
     from avp_py.render import start_deadline
     from avp_py.settings.watch import load_watch_settings
@@ -113,8 +114,11 @@ def _build(config_path: str, secret_name: str) -> Watcher:
     settings = process.load_command_settings(config_path, secret_name, {}, select_identity=False)
     config = load_watch_settings(settings, os.environ)
     build = listing_backend(settings)
-    with closing(build(BackendContext(settings.options, start_deadline(1.0), 1))):
-        pass  # building a backend sends nothing; it checks the settings and the capability
+    # Each identity AVP_AZURE_IDENTITIES can choose, as a render of its projects has it: a
+    # malformed mapping stops here, and with one AZURE_CLIENT_ID comes from the mapping.
+    for options in backends.entry(settings.backend).every_identity(settings.options):
+        with closing(build(BackendContext(options, start_deadline(1.0), 1))):
+            pass  # building a backend sends nothing; it checks the settings and the capability
     try:
         StateDirectory(config.state_dir).open()
     except StateUnavailable as exc:

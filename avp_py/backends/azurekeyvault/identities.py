@@ -65,6 +65,19 @@ def choose(rules: tuple[Rule, ...], project: str) -> str | None:
     return None
 
 
+def every_identity(options: Mapping[str, str]) -> list[dict[str, str]]:
+    """``options`` as each identity the setting can choose has them, one per client id, in
+    order (``[options]`` without the setting); ConfigError if the setting is malformed.
+
+    For a process that serves several projects (``watch``), to check its settings at start-up
+    as a render of each project would: with the setting, ``AZURE_CLIENT_ID`` comes from it."""
+    text = options.get(SETTING, "").strip()
+    if not text:
+        return [dict(options)]
+    client_ids = dict.fromkeys(rule.client_id for rule in parse(text))
+    return [{**options, CLIENT_ID: client_id} for client_id in client_ids]
+
+
 def select_options(options: Mapping[str, str], project: str) -> dict[str, str]:
     """``options`` with ``AZURE_CLIENT_ID`` set to the identity ``project`` maps to (unchanged
     without the setting); ConfigError if the setting is malformed or maps nothing to it."""

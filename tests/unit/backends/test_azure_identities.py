@@ -116,3 +116,15 @@ def test_the_render_servers_warm_tokens_only_for_its_own_identity() -> None:
     assert server == key("any-project-on-the-default")
     assert key("team-a") != server and key("team-b-x") != server
     assert key("team-a") != key("team-b-x")
+
+
+def test_every_identity_the_mapping_can_choose() -> None:
+    """What ``watch`` checks at start-up: one set of options per distinct client id."""
+    entry = backends.entry("azurekeyvault")
+    options = {"AVP_AZURE_IDENTITIES": f"team-a={A},team-b={B},*={A}", "AZURE_TENANT_ID": "t"}
+    assert [o["AZURE_CLIENT_ID"] for o in entry.every_identity(options)] == [A, B]
+    assert all(o["AZURE_TENANT_ID"] == "t" for o in entry.every_identity(options))
+    assert entry.every_identity({"AZURE_CLIENT_ID": C}) == [{"AZURE_CLIENT_ID": C}]
+    with pytest.raises(ConfigError, match="AVP_AZURE_IDENTITIES: entry 2"):
+        entry.every_identity({"AVP_AZURE_IDENTITIES": f"team-a={A},team-b"})
+    assert backends.entry("file").every_identity({"AVP_FILE_PATH": "x"}) == [{"AVP_FILE_PATH": "x"}]
