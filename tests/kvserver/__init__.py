@@ -60,13 +60,17 @@ API (all thread-safe):
   ``versions(vault, name) -> list[str]``, ``delete_secret(vault, name)``,
   ``deny(vault, *, client_id=None, permissions=None)``, ``restrict(vault, client_ids)`` (only
   those identities may use it), ``allow_all(vault)``; ``trust_federated(token_file,
-  client_id)``, ``register_client(client_id)`` (an unknown client id gets AADSTS700016).
+  client_id)``, ``register_client(client_id)`` (an unknown client id gets AADSTS700016 on
+  every grant: federated token, client secret, certificate), ``add_client_certificate(
+  client_id, certificate)`` (``CertificateCredential``), ``hold_managed_identities(client_ids)``
+  (the managed identity endpoint refuses other client ids, as App Service does).
 * Faults: ``faults`` (:class:`Faults`, global), ``vault_faults(vault)`` (:class:`VaultFaults`),
   ``clear_faults()``.
 * Observation: ``counts(vault, op)`` with op in ``challenge`` (request without a bearer token),
   ``get``, ``list``, ``list_versions``, ``set``, ``update``, ``other``; ``status_count(status,
   vault=None)``; ``token_requests(kind=None)`` with kind in ``managed``, ``workload``,
-  ``client_secret``; ``connections(listener=None)``; ``stats()``; ``reset_counters()``;
+  ``client_secret``, ``certificate``; ``connections(listener=None)``; ``stats()``;
+  ``reset_counters()``;
   ``tokens() -> list[IssuedToken]``; ``errors`` (server-side tracebacks; should stay empty).
 
 Notes: the Key Vault SDK caches challenges per host in a process-wide cache

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qs, unquote
 
+from . import grants
 from .faults import Action, Faults, VaultFaults
 from .stats import Counters
 from .store import SECRET_NAME_RE, NotFound, SecretVersion, Store
@@ -114,6 +115,8 @@ class State:
     managed_client_id: str
     direct_vault: str
     strict_vaults: bool = True
+    # client ids the managed identity endpoint holds (None: any client id, the default)
+    managed_identities: set[str] | None = None
     errors: list[str] = field(default_factory=list)
     _vault_faults: dict[str, VaultFaults] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -564,6 +567,15 @@ class IdentityApi:
         if problem is not None:
             return json_response(problem[0], {"statusCode": problem[0], "message": problem[1]})
         client_id = self._managed_client(req.query)
+        assigned = self.state.managed_identities
+        if assigned is not None and client_id not in assigned:
+            # App Service's answer for a client id no identity of the resource has (no AADSTS:
+            # the endpoint never asks Entra ID about an identity it does not hold).
+            message = (
+                "No User Assigned or Delegated Managed Identity found for specified"
+                " ClientId/ResourceId/PrincipalId."
+            )
+            return json_response(400, {"statusCode": 400, "message": message})
         resource = req.query["resource"]
         issued = self.state.issuer.issue("managed", client_id, resource, self._ttl())
         body = {
@@ -639,7 +651,7 @@ class IdentityApi:
 
     def _token(self, req: Request, tenant: str) -> Response:
         form = {k: v[0] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
-        kind = "workload" if "client_assertion" in form else "client_secret"
+        kind = _grant_kind(form)
         self.state.counters.incr("token", kind)
         self._pause()
         if self.state.faults.token_endpoint_down:
@@ -668,13 +680,23 @@ class IdentityApi:
 
     def _client_problem(self, form: Mapping[str, str], kind: str) -> Response | None:
         client_id = form.get("client_id", "")
-        if kind == "workload":
-            if form.get("client_assertion_type") != JWT_BEARER:
-                return _aad_error(
-                    400, "invalid_request", "AADSTS50027: bad client_assertion_type.", 50027
+        if kind != "client_secret" and form.get("client_assertion_type") != JWT_BEARER:
+            return _aad_error(
+                400, "invalid_request", "AADSTS50027: bad client_assertion_type.", 50027
+            )
+        # Entra ID looks the application up first, whatever the grant proves it with.
+        if not self.state.issuer.is_known(client_id):
+            return _unknown_client(client_id, self.state.issuer.tenant_id)
+        if kind == "certificate":
+            certificates = self.state.issuer.certificates_of(client_id)
+            if not grants.signed_by(form["client_assertion"], certificates):
+                message = (
+                    "AADSTS700027: The certificate with identifier used to sign the client"
+                    f" assertion is not registered on application. Client id {client_id}."
                 )
-            if not self.state.issuer.is_known(client_id):
-                return _unknown_client(client_id, self.state.issuer.tenant_id)
+                return _aad_error(401, "invalid_client", message, 700027)
+            return None
+        if kind == "workload":
             if not self.state.issuer.trusts(form["client_assertion"], client_id):
                 message = (
                     "AADSTS700213: No matching federated identity record found for presented"
@@ -686,6 +708,16 @@ class IdentityApi:
             message = f"AADSTS7000215: Invalid client secret provided for app '{client_id}'."
             return _aad_error(401, "invalid_client", message, 7000215)
         return None
+
+
+def _grant_kind(form: Mapping[str, str]) -> str:
+    """``workload`` (a federated token), ``certificate`` (the client's own signed JWT) or
+    ``client_secret``."""
+    assertion = form.get("client_assertion")
+    if assertion is None:
+        return "client_secret"
+    certificate = grants.is_certificate_assertion(assertion, form.get("client_id", ""))
+    return "certificate" if certificate else "workload"
 
 
 def _form_problem(form: Mapping[str, str]) -> Response | None:

@@ -10,6 +10,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from cryptography import x509
+
 from .ca import CertificateAuthority
 from .faults import Faults, VaultFaults
 from .handlers import App, State
@@ -146,6 +148,16 @@ class KeyVaultServer:
     def register_client(self, client_id: str) -> None:
         """An identity that exists in the tenant (without any federated credential)."""
         self._state.issuer.register(client_id)
+
+    def add_client_certificate(self, client_id: str, certificate: x509.Certificate) -> None:
+        """A certificate credential of ``client_id`` (an app registration's uploaded public
+        certificate): ``CertificateCredential`` with its key gets tokens."""
+        self._state.issuer.add_client_certificate(client_id, certificate)
+
+    def hold_managed_identities(self, client_ids: Iterable[str]) -> None:
+        """The managed identity endpoint holds only these user-assigned identities (and the
+        system-assigned one); another client id gets App Service's 400."""
+        self._state.managed_identities = {self.managed_client_id, *client_ids}
 
     def add_client_secret(self, client_id: str, secret: str) -> None:
         """Register another app registration for ``ClientSecretCredential``."""

@@ -17,6 +17,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from cryptography import x509
+
 FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 FEDERATED_ISSUER = "https://oidc.kvserver.invalid/"
 DEFAULT_TTL = 3600
@@ -49,7 +51,7 @@ class IssuedToken:
     """A token handed out by one of the token endpoints."""
 
     token: str
-    kind: str  # "managed", "workload" or "client_secret"
+    kind: str  # "managed", "workload", "client_secret" or "certificate"
     client_id: str
     tenant_id: str
     resource: str
@@ -72,6 +74,7 @@ class TokenIssuer:
         # service account token can be exchanged for several user-assigned identities)
         self._assertions: dict[str, set[str]] = {}
         self._client_secrets: dict[str, str] = {}  # client id → secret
+        self._certificates: dict[str, list[x509.Certificate]] = {}  # client id → certificates
         self._known: set[str] = set()  # app registrations of the tenant (client ids)
 
     def issue(self, kind: str, client_id: str, resource: str, ttl: float) -> IssuedToken:
@@ -143,6 +146,16 @@ class TokenIssuer:
         with self._lock:
             self._known.add(client_id)
             self._client_secrets[client_id] = secret
+
+    def add_client_certificate(self, client_id: str, certificate: x509.Certificate) -> None:
+        """Register a certificate credential of ``client_id`` (its public part, as uploaded)."""
+        with self._lock:
+            self._known.add(client_id)
+            self._certificates.setdefault(client_id, []).append(certificate)
+
+    def certificates_of(self, client_id: str) -> list[x509.Certificate]:
+        with self._lock:
+            return list(self._certificates.get(client_id, []))
 
     def check_client_secret(self, client_id: str, secret: str) -> bool:
         with self._lock:

@@ -22,6 +22,7 @@ from azure.core.exceptions import (
 
 from avp_py.backends.azurekeyvault.addressing import DEFAULT_SUFFIX, KNOWN_SUFFIXES
 from avp_py.backends.azurekeyvault.causes import find_cause
+from avp_py.backends.azurekeyvault.identities import SETTING
 from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.backends.azurekeyvault.pipeline import (
     TOKEN_REQUEST,
@@ -77,16 +78,63 @@ def translate(exc: Exception, ref: SecretRef, options: AzureOptions) -> NoReturn
     if isinstance(exc, ResourceNotFoundError):
         raise SecretNotFoundError(ref) from exc
     if isinstance(exc, ClientAuthenticationError) and not _from_key_vault(exc):
-        # The credential failed (its own HTTP status is not Key Vault's).
-        lines = message_lines(exc)
-        raise BackendAuthError(
-            f"could not get a token to read {where}: {lines[0]}", [*lines[1:], options.hint]
-        ) from exc
+        raise _credential_error(exc, where, options) from exc
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
         _translate_status(exc, where, ref, options)
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         raise BackendUnavailableError(f"cannot reach {where}: {network_reason(exc)}") from exc
     raise BackendError(f"{where}: {message_lines(exc)[0]}") from exc
+
+
+def _credential_error(
+    exc: ClientAuthenticationError, where: str, options: AzureOptions
+) -> BackendAuthError:
+    """The credential failed (its own HTTP status is not Key Vault's)."""
+    unknown = unknown_client(str(exc), options)
+    if unknown is not None:
+        return BackendAuthError(f"could not get a token to read {where}: {unknown}")
+    lines = message_lines(exc)
+    return BackendAuthError(
+        f"could not get a token to read {where}: {lines[0]}", [*lines[1:], options.hint]
+    )
+
+
+# Entra ID's answer for a client id no application of the tenant has, and the managed identity
+# endpoints' for a client id the node or pod holds no identity for (App Service, then IMDS).
+_UNKNOWN_APPLICATION = "AADSTS700016"
+_UNKNOWN_MANAGED = ("No User Assigned or Delegated Managed Identity found", "Identity not found")
+
+
+def unknown_client(message: str, options: AzureOptions) -> str | None:
+    """What to fix when the client id the credential sent is nobody's (one line, naming the
+    setting that chose it), or None for any other authentication failure."""
+    client_id = options.client_id or "(none)"
+    if _UNKNOWN_APPLICATION in message:
+        problem = (
+            f"Microsoft Entra ID has no application with client id {client_id} in tenant"
+            f" {options.tenant_id or '(AZURE_TENANT_ID not set)'} (AADSTS700016)"
+        )
+    elif any(text in message for text in _UNKNOWN_MANAGED):
+        problem = f"the managed identity endpoint holds no identity with client id {client_id}"
+    else:
+        return None
+    return f"{problem}: {_chosen_by(options)}"
+
+
+def _chosen_by(options: AzureOptions) -> str:
+    """The setting that chose the client id, as an operator would fix it."""
+    if options.identities:
+        entries = [
+            entry.strip()
+            for entry in options.identities.split(",")
+            if entry.partition("=")[2].strip() == options.client_id
+        ]
+        entry = entries[0] if entries else options.client_id
+        return (
+            f"check the {SETTING} entry {entry} (chosen by the AppProject,"
+            " ARGOCD_APP_PROJECT_NAME): the client id of the team's identity"
+        )
+    return "check AZURE_CLIENT_ID (the identity's client id: az identity show --query clientId)"
 
 
 def _challenge_error(mismatch: ChallengeMismatch, where: str, options: AzureOptions) -> ConfigError:
