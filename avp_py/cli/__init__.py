@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     previous = _catch_interrupts()
     try:
-        _hold_standard_descriptors()
+        hold_standard_descriptors()
         _main(list(sys.argv[1:] if argv is None else argv), argv)
     except (Interrupted, KeyboardInterrupt):
         _interrupted()
@@ -100,11 +100,13 @@ def _interrupted() -> NoReturn:
     sys.exit(INTERRUPTED_EXIT)
 
 
-def _hold_standard_descriptors() -> None:
-    """Put /dev/null on a closed descriptor 0, 1 or 2, so that no file or socket avp-py opens
-    later (an input, the cache database, a connection to Key Vault) becomes "stdout" and
-    receives the output. Python's ``sys.stdout`` stays None: the run still fails as one
-    whose stdout is closed (:mod:`avp_py.cli.stdout`)."""
+def hold_standard_descriptors() -> None:
+    """Put /dev/null on a closed descriptor 0, 1 or 2, so that no descriptor opened later takes
+    one of those numbers: a file or socket avp-py opens (an input, the cache database, a
+    connection to Key Vault) would become "stdout" and receive the output, and in the render
+    server (``avp-py serve``) a client's descriptor received with SCM_RIGHTS would be one a
+    render then replaces with dup2. Python's ``sys.stdout`` stays None: a run still fails as
+    one whose stdout is closed (:mod:`avp_py.cli.stdout`)."""
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)

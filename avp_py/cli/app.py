@@ -185,6 +185,12 @@ def run(argv: Sequence[str] | None = None, route: Route | None = None) -> None:
         process.fail(str(exc), (), ExitCode.INTERNAL)
     except (Interrupted, KeyboardInterrupt):
         process.fail("interrupted", (), ExitCode.INTERRUPTED)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            raise
+        # sys.exit("text") from a library: Python would print the text, which may quote a
+        # value. Its type and place only, as for any other unexpected exception.
+        process.fail(process.internal_error(exc), (), ExitCode.INTERNAL)
 
 
 def _prog_name() -> str:

@@ -90,10 +90,11 @@ def guarded(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         fail("interrupted", (), ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the top-level handler: a bug, reported without text
-        fail(_internal(exc), (), ExitCode.INTERNAL)
+        fail(internal_error(exc), (), ExitCode.INTERNAL)
 
 
-def _internal(exc: BaseException) -> str:
+def internal_error(exc: BaseException) -> str:
+    """The ``Error:`` text of an exception avp-py did not raise on purpose (no message)."""
     return f"internal error: {unexpected(exc)}; please report it at {ISSUES_URL}"
 
 

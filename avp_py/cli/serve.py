@@ -9,11 +9,14 @@ import gc
 import os
 import sys
 import threading
+from collections.abc import Callable
 
 import click
 
-from avp_py.cli import process
+from avp_py.cli import hold_standard_descriptors, process
+from avp_py.cli.route import Route
 from avp_py.errors import ConfigError, ExitCode
+from avp_py.model import Deadline
 from avp_py.server import protocol
 
 _SERVE_HELP = """Run the render server in the foreground (until SIGTERM).
@@ -39,29 +42,28 @@ def _serve() -> None:
     from avp_py.server import config, loop, warm
 
     settings = config.ServerConfig.from_environ(os.environ)
-    _open_standard_descriptors()
+    # A render takes its client's descriptors onto 0, 1 and 2: none of the server's may be
+    # closed, or a received descriptor would get one of those numbers.
+    hold_standard_descriptors()
     missing = warm.import_everything()
     if threading.active_count() != 1:
         # Forking a process with threads copies their locks in whatever state they are in.
         raise ConfigError("an import started a thread; the render server cannot fork safely")
     gc.freeze()  # what the server imported stays out of the collector: renders share it
     warmth, note = warm.Warmth.from_environ(os.environ)
-    server = loop.Server(settings, warmth)
+    server = loop.Server(settings, warmth, _render)
     loop.log(note + (f"; not importable: {', '.join(missing)}" if missing else ""))
     sys.exit(server.run())
 
 
-def _open_standard_descriptors() -> None:
-    """A render takes its client's descriptors onto 0, 1 and 2; none of the server's may be
-    closed, or a received descriptor would get one of those numbers."""
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
+def _render(
+    args: list[str], note: str, arrived: float, on_deadline: Callable[[Deadline], None]
+) -> None:
+    """What a render process runs (:data:`avp_py.server.child.Generate`): the same command
+    line as in-process, its deadline counted from the request's arrival at the server."""
+    from avp_py.cli.app import run  # imported already: it holds this command
+
+    run(args, Route(note, arrived, on_deadline))
 
 
 def _print_status() -> None:

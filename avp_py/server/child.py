@@ -4,8 +4,10 @@ It takes the client's stdin, stdout and stderr (dup2 onto 0, 1, 2), working dire
 argv and whole environment (``os.environ`` is replaced: nothing of the server's own
 environment reaches a render, and D5's ``ARGOCD_ENV_*`` rules see exactly what the client
 had), rebuilds Python's text streams with the client interpreter's encodings, and runs the
-same command line as in-process. Its exit code is the one ``generate`` exits with; the server
-reports it to the client once this process has ended.
+same command line as in-process: the command line's own entry, handed to the server by
+:mod:`avp_py.cli.serve` (:data:`Generate`), so this package never imports :mod:`avp_py.cli`.
+Its exit code is the one ``generate`` exits with; the server reports it to the client once
+this process has ended.
 
 This process dies with the server (PR_SET_PDEATHSIG): a render whose server was killed must
 not write its output late to a client that already reported the failure.
@@ -29,6 +31,11 @@ from typing import Any, NoReturn
 from avp_py.model import Deadline
 
 _PR_SET_PDEATHSIG = 1
+
+Generate = Callable[[list[str], str, float, Callable[[Deadline], None]], None]
+"""Runs the command line ``args`` (``sys.argv[1:]``) as ``avp-py`` does in-process, given the
+``--verbose`` note, when the request arrived (``time.monotonic()``; the deadline counts from
+it) and whom to tell the deadline; raises SystemExit as the command line does."""
 
 ABORT_WHEN: str | None = None
 """Tests only: a render whose environment has this variable calls ``os.abort()`` before it
@@ -80,6 +87,7 @@ class ChildSetup:
     control_fd: int  # this render's pipe to the server (data only: deadline, learned state)
     arrived: float  # time.monotonic() when the request reached the server
     note: str  # the --verbose line
+    generate: Generate
     install_warm: Callable[[dict[str, str]], None]  # given the render's environment
     learned: Callable[[], dict[str, Any]]
 
@@ -148,17 +156,13 @@ def _stream(fd: int, mode: str, encoding: str, errors: str, line: bool) -> io.Te
 
 
 def _generate(argv: list[str], setup: ChildSetup) -> int:
-    """``generate`` exactly as in-process; its SystemExit becomes the exit code, with
-    Python's own rules for the exit value."""
-    from avp_py.cli.app import run as run_cli
-    from avp_py.cli.route import Route
+    """``generate`` exactly as in-process; its SystemExit becomes the exit code."""
 
     def tell_deadline(deadline: Deadline) -> None:
         _report(setup.control_fd, {"deadline": deadline.expires_at})
 
-    route = Route(setup.note, setup.arrived, tell_deadline)
     try:
-        run_cli(argv[1:], route)
+        setup.generate(argv[1:], setup.note, setup.arrived, tell_deadline)
     except SystemExit as exc:
         return _exit_code(exc.code)
     except BaseException:  # noqa: BLE001 - what the interpreter would print, then exit 1
@@ -168,11 +172,13 @@ def _generate(argv: list[str], setup: ChildSetup) -> int:
 
 
 def _exit_code(value: object) -> int:
+    """Python's rules for an exit value, except that a value that is not a number is never
+    printed (it could quote a secret): the command line already turns one into an ``Error:``
+    line (:func:`avp_py.cli.app.run`), so this is only a last guard."""
     if value is None:
         return 0
     if isinstance(value, int):
         return value & 0xFF
-    print(value, file=sys.stderr)
     return 1
 
 

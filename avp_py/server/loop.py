@@ -19,6 +19,7 @@ import signal
 import time
 
 from avp_py.server import incoming, refreshes, renders
+from avp_py.server.child import Generate
 from avp_py.server.config import ServerConfig
 from avp_py.server.listener import Listener
 from avp_py.server.reaping import ended_children
@@ -32,11 +33,18 @@ TICK_SECONDS = 1.0  # the loop wakes at least this often (timers, token refreshe
 
 
 class Server:
-    """The loop. :meth:`run` serves until SIGTERM/SIGINT and returns the exit code."""
+    """The loop. :meth:`run` serves until SIGTERM/SIGINT and returns the exit code.
 
-    def __init__(self, config: ServerConfig, warmth: Warmth) -> None:
+    ``generate`` is what each render process runs (:data:`~avp_py.server.child.Generate`):
+    the command line hands in its own entry, so the server never imports the command line."""
+
+    def __init__(self, config: ServerConfig, warmth: Warmth, generate: Generate) -> None:
         self.state = ServerState(
-            config, warmth, Listener(config.socket_path), Counters(restarts=config.restarts)
+            config,
+            warmth,
+            Listener(config.socket_path),
+            Counters(restarts=config.restarts),
+            generate,
         )
 
     def run(self) -> int:

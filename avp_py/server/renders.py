@@ -50,6 +50,7 @@ def _start(state: ServerState, conn: Connection) -> None:
         control_fd=write_fd,
         arrived=conn.arrived,
         note=f"rendered by the avp-py server at {state.config.socket_path}",
+        generate=state.generate,
         install_warm=state.warmth.install,
         learned=state.warmth.learned,
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 from avp_py.printable import one_line
 from avp_py.server import protocol
+from avp_py.server.child import Generate
 from avp_py.server.config import ServerConfig
 from avp_py.server.connections import READING, Connection, Render
 from avp_py.server.listener import Listener
@@ -39,6 +40,7 @@ class ServerState:
     warmth: Warmth
     listener: Listener | None  # None once the server stops listening
     counters: Counters
+    generate: Generate  # what a render process runs: the command line's entry
     selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
     connections: set[Connection] = field(default_factory=set)
     queue: collections.deque[Connection] = field(default_factory=collections.deque)

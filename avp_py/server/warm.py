@@ -22,9 +22,9 @@ from avp_py.backends.azurekeyvault.options import AzureOptions
 from avp_py.errors import AvpError
 from avp_py.settings import load_settings
 
-# What renders import lazily; importing it in the server makes every render skip it.
+# What renders import lazily; importing it in the server makes every render skip it. The
+# command line itself is already imported: it started the server (avp_py.cli.serve).
 WARM_IMPORTS = (
-    "avp_py.cli.app",
     "avp_py.render",
     "avp_py.rollout",
     "avp_py.jsonpath",

@@ -46,6 +46,11 @@ def test_four_descriptors_are_required() -> None:
         RenderRequest.parse(GOOD, [5, 6, 7])
 
 
-@pytest.mark.parametrize(("value", "code"), [(None, 0), (0, 0), (4, 4), (256, 0), (-1, 255)])
-def test_exit_values_follow_pythons_rules(value: object, code: int) -> None:
+@pytest.mark.parametrize(
+    ("value", "code"), [(None, 0), (0, 0), (4, 4), (256, 0), (-1, 255), ("token=abc", 1)]
+)
+def test_exit_values_follow_pythons_rules_but_print_nothing(
+    value: object, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _exit_code(value) == code
+    assert capsys.readouterr() == ("", "")  # text could quote a value: never printed
