@@ -52,11 +52,20 @@ DESCRIPTIONS: Mapping[Code, str] = {
 
 # XML 1.0 allows tab, LF, CR and everything from U+0020 except surrogates, U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A lone surrogate: a file name that is not UTF-8 (Python decodes its bytes to U+DC80-U+DCFF).
+# JSON can escape one, but it is no Unicode text: SARIF readers and UTF-8 encoders refuse it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_BYTES = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # surrogates no byte decodes to
 
 
 def _xml_text(text: str) -> str:
     """``text`` with the characters XML 1.0 cannot represent shown as ``\\xNN`` escapes."""
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _json_text(text: str) -> str:
+    """``text`` with lone surrogates shown as ``\\udcff`` escapes; JSON escapes the rest."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _where(finding: Finding) -> str:
@@ -143,8 +152,8 @@ def to_sarif(report: CheckReport) -> str:
 def _result(finding: Finding, rule_index: int) -> dict[str, object]:
     site = finding.site
     logical = {
-        "fullyQualifiedName": " ".join(
-            p for p in (f"{site.kind or '?'}/{site.name or '?'}", site.field) if p
+        "fullyQualifiedName": _json_text(
+            " ".join(p for p in (f"{site.kind or '?'}/{site.name or '?'}", site.field) if p)
         ),
         "kind": "resource",
     }
@@ -159,23 +168,24 @@ def _result(finding: Finding, rule_index: int) -> dict[str, object]:
         "ruleId": finding.code.value,
         "ruleIndex": rule_index,
         "level": "error" if finding.severity is Severity.ERROR else "warning",
-        "message": {"text": text},
+        "message": {"text": _json_text(text)},
         "locations": [location],
         # The JSON report's fields, for tools that read more than the message.
         "properties": {
             "document": site.document,
-            "kind": site.kind,
-            "name": site.name,
-            "field": site.field,
-            "object": site.object,
+            "kind": _json_text(site.kind),
+            "name": _json_text(site.name),
+            "field": _json_text(site.field),
+            "object": _json_text(site.object),
         },
     }
 
 
 def file_uri(path: str) -> str:
     """A path as a SARIF ``uri``: relative paths stay relative (to the repository, as code
-    hosts resolve them), absolute ones become ``file://``; reserved characters are escaped."""
-    posix = path.replace("\\", "/")
+    hosts resolve them), absolute ones become ``file://``; reserved characters are escaped, and
+    the bytes of a name that is not UTF-8 are percent-escaped as they are on disk."""
+    posix = _NOT_BYTES.sub(lambda m: f"\\u{ord(m.group()):04x}", path.replace("\\", "/"))
     if posix.startswith("/"):
-        return "file://" + quote(posix)
-    return quote(posix.removeprefix("./"))
+        return "file://" + quote(posix, errors="surrogateescape")
+    return quote(posix.removeprefix("./"), errors="surrogateescape")

@@ -74,6 +74,18 @@ class Site:
         """``file (document n, line l) Kind/name``, as in generate's messages."""
         return f"{self.file} (document {self.document}, line {self.line}) {self.object_name()}"
 
+    def location(self) -> dict[str, str | int]:
+        """File, document, line, object and field as the JSON reports write them (``check``'s
+        findings and ``check --list``'s uses)."""
+        return {
+            "file": self.file,
+            "document": self.document,
+            "line": self.line,
+            "kind": self.kind,
+            "name": self.name,
+            "field": self.field,
+        }
+
     def object_name(self) -> str:
         """``Kind/name``, after ``items[i]`` for an item of a List."""
         item = "" if self.item is None else f"items[{self.item}] "

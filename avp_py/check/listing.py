@@ -100,20 +100,9 @@ def to_json(listing: ReferenceList) -> str:
                 "secret": reference.ref.key,
                 "version": reference.ref.version,
                 "type": reference.object_type,
-                "used": [_site_dict(site) for site in reference.sites],
+                "used": [site.location() for site in reference.sites],
             }
             for reference in listing.references
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def _site_dict(site: Site) -> dict[str, object]:
-    return {
-        "file": site.file,
-        "document": site.document,
-        "line": site.line,
-        "kind": site.kind,
-        "name": site.name,
-        "field": site.field,
-    }

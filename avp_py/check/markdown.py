@@ -6,6 +6,12 @@ item 6): in plain cells, HTML is escaped (``<!--`` would hide every finding afte
 ``<path:...>`` vanish as an unknown tag) and so is the Markdown that makes links, images,
 emphasis and code spans (``[x](url)``, ``![x](url)``, ``https://``, ``www.``); fields and
 objects are code spans, which are literal, fenced by more backticks than they hold.
+
+A pull-request comment is also read by GitHub for ``@user`` and ``@org/team`` mentions (which
+notify people) and ``#123`` / ``GH-123`` references (which link, and cross-reference, issues).
+In plain cells a zero-width space (U+200B) goes after the ``@``, the ``#`` and the ``GH-``: the
+text reads the same and GitHub finds no mention or reference. Code spans need nothing: GitHub
+makes none inside them.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ TEMPLATE = "check.md.j2"
 # of them) since they make nothing without '[' or a URL scheme.
 _MARKDOWN = re.compile(r"([\\`*_~\[\]!])")
 _AUTOLINKS = (("://", ":\\/\\/"), ("www.", "www\\."))  # GitHub links these bare
+# What GitHub turns into a mention or an issue reference: '@' before a user or team name, '#'
+# or 'GH-' before a number (also after a repository name: org/repo#1).
+_MENTIONS = re.compile(r"@(?=[A-Za-z0-9])|#(?=[0-9])|\bGH-(?=[0-9])", re.IGNORECASE)
+_ZERO_WIDTH_SPACE = "\u200b"
 
 
 def _flat(text: str) -> str:
@@ -31,9 +41,10 @@ def _flat(text: str) -> str:
 
 
 def _cell(text: object) -> Markup:
-    """Text safe inside a Markdown table cell: Markdown and HTML escaped, pipes escaped, one
-    line."""
+    """Text safe inside a Markdown table cell: Markdown and HTML escaped, pipes escaped, no
+    mention or issue reference, one line."""
     value = _MARKDOWN.sub(r"\\\1", one_line(str(text)))
+    value = _MENTIONS.sub(lambda m: m.group() + _ZERO_WIDTH_SPACE, value)
     for bare, escaped in _AUTOLINKS:
         value = value.replace(bare, escaped)
     return Markup(str(escape(value)).replace("|", "\\|"))

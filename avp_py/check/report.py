@@ -133,17 +133,11 @@ def to_json(report: CheckReport) -> str:
 
 def finding_dict(finding: Finding) -> dict[str, object]:
     """One finding as a JSON object."""
-    site = finding.site
     return {
         "severity": finding.severity.value,
         "code": finding.code.value,
-        "file": site.file,
-        "document": site.document,
-        "line": site.line,
-        "kind": site.kind,
-        "name": site.name,
-        "field": site.field,
-        "object": site.object,
+        **finding.site.location(),
+        "object": finding.site.object,
         "message": finding.message,
-        "item": site.item,
+        "item": finding.site.item,
     }

@@ -141,3 +141,57 @@ def test_sarif_results_are_located_for_code_hosts() -> None:
 )
 def test_file_uris(path: str, uri: str) -> None:
     assert file_uri(path) == uri
+
+
+# Every character XML 1.0 cannot hold, markup, a CDATA end, lone surrogates (a file name that
+# is not UTF-8 decodes its bytes to U+DC80-U+DCFF) and the non-characters U+FFFE, U+FFFF.
+UNSAFE = (
+    "".join(map(chr, range(0x00, 0x09)))
+    + "\x0b\x0c"
+    + "".join(map(chr, range(0x0E, 0x20)))
+    + "\ud800\udcff\ufffe\uffff ]]> <![CDATA[ <x/> &amp; \"'"
+)
+UNSAFE_SITE = Site(
+    f"apps/{UNSAFE}.yaml", 1, 3, f"Kind{UNSAFE}", f"name{UNSAFE}", f"data[{UNSAFE}]", UNSAFE
+)
+UNSAFE_FINDINGS = [
+    Finding(Severity.ERROR, Code.NOT_FOUND, UNSAFE_SITE, f"message {UNSAFE}"),
+    Finding(Severity.WARNING, Code.EXPOSED, UNSAFE_SITE, f"warning {UNSAFE}"),
+    Finding(Severity.ERROR, Code.PLACEHOLDER, A, f"plain file, odd message {UNSAFE}"),
+]
+
+
+def test_junit_is_well_formed_whatever_the_manifest_text_holds() -> None:
+    text = to_junit(_report(UNSAFE_FINDINGS))
+    root = ET.fromstring(text.encode("utf-8"))  # strict UTF-8: no surrogate is left
+    cases = list(root.iter("testcase"))
+    assert len(cases) == len(UNSAFE_FINDINGS)  # escaped or replaced, never dropped
+    failures = [case.find("failure") for case in cases]
+    messages = sorted(f.get("message", "") for f in failures if f is not None)
+    assert messages[0].startswith("message \\x00\\x01")
+    assert "]]> <![CDATA[ <x/> &amp;" in messages[0]
+    assert "\\xd800\\xdcff\\xfffe\\xffff" in messages[0]
+    warning = next(case for case in cases if case.find("failure") is None)
+    out = warning.find("system-out")
+    assert out is not None and out.text is not None and out.text.startswith("warning: warning ")
+    suite_names = {suite.get("name", "") for suite in root.iter("testsuite")}
+    assert any(name.startswith("apps/\\x00") for name in suite_names)
+
+
+def test_sarif_is_valid_json_and_unicode_whatever_the_manifest_text_holds() -> None:
+    text = to_sarif(_report(UNSAFE_FINDINGS))
+    text.encode("utf-8")  # strict: no lone surrogate, written as text or as an escape
+    assert "\\ud800" not in text.replace("\\\\ud800", "")  # no JSON escape of one either
+    log = json.loads(text)
+    _check_sarif_structure(log)
+    results = log["runs"][0]["results"]
+    assert len(results) == len(UNSAFE_FINDINGS)
+    texts = [r["message"]["text"] for r in results]
+    assert any("message \x00\x01" in t and "\\ud800\\udcff\ufffe" in t for t in texts)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    # The bytes of the file name, percent-escaped; \udcff is the byte 0xff of a non-UTF-8 name.
+    assert any(uri.startswith("apps/%00%01") and "%FF" in uri for uri in uris)
+
+
+def test_a_file_name_that_is_not_utf8_is_its_bytes_in_the_uri() -> None:
+    assert file_uri(b"apps/caf\xe9.yaml".decode("utf-8", "surrogateescape")) == "apps/caf%E9.yaml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from avp_py.check.findings import Code, Finding, Severity, Site
 from avp_py.check.markdown import to_markdown
@@ -150,3 +151,42 @@ def test_the_markdown_report_makes_no_link_image_html_or_code_span_from_manifest
     assert "the docs" in html and "evil.example" in html and "&lt;!--" in html
     assert "<code>kv#a```b</code>" in html
     assert "\x1b" not in markdown and "\u202e" not in markdown
+
+
+MENTIONS = [
+    "ask @security-team or @org/platform-team about secret @user",
+    "fixes #123, see org/repo#45 and GH-7",
+]
+# What GitHub would turn into a mention or an issue reference in a comment's text.
+_GITHUB_REFERENCE = re.compile(r"(?<![A-Za-z0-9_`])@[A-Za-z0-9]|#[0-9]|\bGH-[0-9]", re.I)
+
+
+def _rendered_text(markdown: str) -> tuple[str, list[str]]:
+    """The comment's HTML with code spans cut out (GitHub makes no mention inside them), and
+    the code spans."""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    codes = re.findall(r"<code>(.*?)</code>", html)
+    return re.sub(r"<code>.*?</code>", "", html), codes
+
+
+def test_the_markdown_report_makes_no_mention_or_issue_reference_from_manifest_text() -> None:
+    site = Site("@org/a #1.yaml", 1, 1, "Secret", "@owner", "data.@k", "kv#12")
+    findings = [Finding(Severity.ERROR, Code.NOT_FOUND, site, m) for m in MENTIONS]
+    markdown = to_markdown(CheckReport.build(findings, 1, 1, strict=False))
+    text, codes = _rendered_text(markdown)
+    assert not _GITHUB_REFERENCE.search(text), _GITHUB_REFERENCE.findall(text)
+    # Still readable: a zero-width space is all that was added; code spans are untouched.
+    visible = text.replace("\u200b", "")
+    for message in MENTIONS:
+        assert message in visible
+    assert "Secret/@owner" in visible
+    assert {"@org/a #1.yaml", "data.@k", "kv#12"} <= set(codes)
+    assert "&amp;#8203;" not in text and "&#8203;" not in markdown
+
+
+def test_the_mention_check_sees_mentions() -> None:
+    """The test above can fail: without the zero-width space every reference is found."""
+    text, _ = _rendered_text(" ".join(MENTIONS))
+    assert len(_GITHUB_REFERENCE.findall(text)) == 6
