@@ -13,9 +13,10 @@ version), files, documents and fields, never what a backend returned.
     │   ├── SecretNotFoundError              one reference has no (enabled) value
     │   ├── ModifierError                    a modifier failed on a real value
     │   └── UnresolvedPlaceholdersError      aggregate of every failure of the run
-    └── BackendError                 exit 5  the backend failed as a whole
-        ├── BackendAuthError                 credential missing/invalid, 401/403
-        └── BackendUnavailableError          network, throttling, deadline
+    ├── BackendError                 exit 5  the backend failed as a whole
+    │   ├── BackendAuthError                 credential missing/invalid, 401/403
+    │   └── BackendUnavailableError          network, throttling, deadline of the fetches
+    └── DeadlineError                exit 5  AVP_TIMEOUT_SECONDS passed in any other stage
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ class BackendAuthError(BackendError):
 
 class BackendUnavailableError(BackendError):
     """The backend could not be reached in time (network, throttling, deadline)."""
+
+
+class DeadlineError(AvpError):
+    """The run's deadline (``AVP_TIMEOUT_SECONDS``) passed while reading, parsing, planning,
+    substituting or writing; the exit code is the deadline's (5), as when fetching."""
+
+    exit_code = ExitCode.BACKEND
 
 
 class SecretNotFoundError(ResolutionError):

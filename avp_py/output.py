@@ -7,6 +7,9 @@ document is re-emitted as YAML with its key order, after the comment lines that 
 The items of a List are documents of their own (D12); they are written back inside their List:
 as it was read if no item changed, else the whole List re-emitted with the changed items in
 place (the untouched items keep their keys, order and values, not their comments or quoting).
+
+The stream is counted against ``AVP_MAX_OUTPUT_BYTES`` as it is built, document by document
+(issue 11 item 3): writing stops at the document that passes the limit.
 """
 
 from __future__ import annotations
@@ -15,14 +18,20 @@ from collections.abc import Mapping, Sequence
 from itertools import groupby
 
 from avp_py import yamlcodec
+from avp_py.budget import Budget, utf8_size
 from avp_py.documents import Document
 from avp_py.model import YamlNode
 
 SEPARATOR = "---\n"
 
 
-def write(documents: Sequence[Document], replaced: Mapping[int, YamlNode]) -> str:
-    """The output stream; ``replaced`` maps a document's position to its new body."""
+def write(
+    documents: Sequence[Document], replaced: Mapping[int, YamlNode], budget: Budget | None = None
+) -> str:
+    """The output stream; ``replaced`` maps a document's position to its new body.
+
+    InputError at the first document that takes the output past the ``budget``'s limit."""
+    budget = budget or Budget()
     parts: list[str] = []
     # The items of one List share its chunk, and only they do.
     for _, group in groupby(enumerate(documents), key=lambda pair: pair[1].chunk):
@@ -32,7 +41,10 @@ def write(documents: Sequence[Document], replaced: Mapping[int, YamlNode]) -> st
             text = _text(document, replaced.get(position))
         else:
             text = _list_text(document, document.item.container, members, replaced)
-        parts.append(text if text.endswith("\n") else text + "\n")
+        text = text if text.endswith("\n") else text + "\n"
+        if budget.add_output(utf8_size(text) + len(SEPARATOR)):
+            raise budget.output_too_large(document.chunk.describe())
+        parts.append(text)
         parts.append(SEPARATOR)
     return "".join(parts)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from avp_py import backends, documents, output
 from avp_py.backends import cache
 from avp_py.backends.base import BackendContext, BackendStats, SecretBackend
+from avp_py.budget import Budget
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
 from avp_py.errors import InputError, PlaceholderError, UnresolvedPlaceholdersError
@@ -77,15 +78,20 @@ def render(
     *,
     directory_mode: bool = False,
     build_backend: BackendBuilder = default_backend,
+    budget: Budget | None = None,
 ) -> RenderResult:
-    """Render every document of ``sources``; raises an AvpError subclass on any failure."""
+    """Render every document of ``sources``; raises an AvpError subclass on any failure.
+
+    ``budget``: the run's (issue 11), if the caller already spent some of it reading the
+    input; by default one from ``settings`` and ``deadline``."""
+    budget = budget or settings.budget(deadline)
     docs = read_documents(sources, settings, directory_mode=directory_mode)
     plans, rollouts = _plan(docs, settings.reference_rules)
     refs = set().union(*(plan.refs() for plan in plans.values()))
     stats = BackendStats()
     context = BackendContext(settings.options, deadline, settings.max_concurrency, stats)
     outcomes = _resolve(refs, plans, settings, context, build_backend)
-    replaced = _substitute(plans, outcomes)
+    replaced = _substitute(plans, outcomes, budget)
     if rollouts:
         from avp_py import rollout  # only renders that ask for it pay for importing it
 
@@ -99,7 +105,8 @@ def render(
         stats.get("cache_hits"),
         *(stats.get(name) for name in ("retries", "throttled", "token_requests", "cache_misses")),
     )
-    return RenderResult(output.write(docs, replaced), figures, latest_versions(outcomes))
+    text = output.write(docs, replaced, budget)
+    return RenderResult(text, figures, latest_versions(outcomes))
 
 
 def latest_versions(outcomes: Mapping[SecretRef, Outcome]) -> tuple[LatestVersion, ...]:
@@ -199,12 +206,12 @@ def _first_site(ref: SecretRef, plans: Mapping[int, DocumentPlan]) -> str:
 
 
 def _substitute(
-    plans: Mapping[int, DocumentPlan], outcomes: Mapping[SecretRef, Outcome]
+    plans: Mapping[int, DocumentPlan], outcomes: Mapping[SecretRef, Outcome], budget: Budget
 ) -> dict[int, YamlNode]:
     replaced: dict[int, YamlNode] = {}
     failures: list[str] = []
     for position, plan in plans.items():
-        result = substitute(plan, outcomes.__getitem__)
+        result = substitute(plan, outcomes.__getitem__, budget)
         failures.extend(result.failures)
         if result.body is not None:
             replaced[position] = result.body

@@ -5,6 +5,11 @@ string; a non-string result (a number from ``jsonParse``, a map) replaces the *w
 ``Secret`` values that were base64 templates are re-encoded (§3.5); ``ConfigMap`` values are
 stringified (§3.6); ``remove-missing`` deletes a mapping key whose value is missing (§3.8).
 This is the only module that reveals secret values, and it never puts one in a message.
+
+Every value put in is counted against the run's ``AVP_MAX_OUTPUT_BYTES`` as it is made (issue
+11 item 3): the output holds each of them at least once, so an input that would amplify one
+large secret into gigabytes is refused at the placeholder where the limit was passed, before
+those gigabytes exist.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from avp_py import gocompat, modifiers
+from avp_py.budget import Budget, utf8_size
 from avp_py.errors import ModifierError
 from avp_py.model import Missing, Outcome, SecretRef, YamlNode
 from avp_py.planner import DocumentPlan, PlannedPlaceholder, Slot
@@ -48,13 +54,15 @@ class _Failed(Exception):
         self.missing = missing
 
 
-def substitute(plan: DocumentPlan, lookup: Lookup) -> Substitution:
-    """Apply every slot of ``plan``; the document is unchanged if any slot failed."""
+def substitute(plan: DocumentPlan, lookup: Lookup, budget: Budget | None = None) -> Substitution:
+    """Apply every slot of ``plan``; the document is unchanged if any slot failed.
+
+    InputError as soon as the values put in pass the ``budget``'s output limit."""
     edits: dict[FieldPath, YamlNode | Delete] = {}
     failures: list[str] = []
     kind = plan.document.kind
     for slot in plan.slots:
-        filled = _fill(slot, lookup)
+        filled = _fill(plan, slot, lookup, budget)
         if filled.missing and plan.directives.remove_missing and slot.in_mapping:
             edits[slot.path] = DELETE
             problems = filled.errors
@@ -70,7 +78,7 @@ def substitute(plan: DocumentPlan, lookup: Lookup) -> Substitution:
     return Substitution(apply_edits(plan.document.body, edits), ())
 
 
-def _fill(slot: Slot, lookup: Lookup) -> _Filled:
+def _fill(plan: DocumentPlan, slot: Slot, lookup: Lookup, budget: Budget | None) -> _Filled:
     pieces: list[str] = []
     whole: list[YamlNode] = []
     missing: list[str] = []
@@ -81,13 +89,17 @@ def _fill(slot: Slot, lookup: Lookup) -> _Filled:
         pieces.append(slot.template[cursor : placeholder.start])
         cursor = placeholder.end
         try:
-            value = _evaluate(planned, lookup)
+            value, size = _evaluate(planned, lookup)
             if placeholder.escaped:
                 value = _json_escaped(planned, value)
         except _Failed as exc:
             (missing if exc.missing else errors).append(str(exc))
             pieces.append(slot.template[placeholder.start : placeholder.end])
             continue
+        if budget is not None and budget.add_value(
+            utf8_size(value) if isinstance(value, str) else size
+        ):
+            raise budget.output_too_large(f"{plan.where(slot)} placeholder {placeholder.keyspec}")
         if isinstance(value, str):
             pieces.append(value)
         else:
@@ -111,7 +123,9 @@ def _json_escaped(planned: PlannedPlaceholder, value: YamlNode) -> str:
     )
 
 
-def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:
+def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> tuple[YamlNode, int]:
+    """The placeholder's value, and the size of the secret's text (what a value that is not a
+    string, e.g. a ``jsonParse`` result, is counted as in the output limit)."""
     placeholder, ref = planned.placeholder, planned.ref
     if ref is None:
         raise _Failed(
@@ -127,6 +141,7 @@ def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:
             missing=True,
         )
     value = outcome.reveal()
+    size = utf8_size(value) if isinstance(value, str) else 0
     content_type = outcome.content_type  # what the backend served; only the first call sees it
     for call in placeholder.modifiers:
         try:
@@ -134,7 +149,7 @@ def _evaluate(planned: PlannedPlaceholder, lookup: Lookup) -> YamlNode:
             content_type = None
         except ModifierError as exc:
             raise _Failed(f"{exc} for placeholder {placeholder.keyspec}", missing=False) from None
-    return normalize(value)
+    return normalize(value), size
 
 
 def _kind_rule(

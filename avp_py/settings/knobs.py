@@ -72,6 +72,9 @@ MAX_CONCURRENCY = Count("AVP_MAX_CONCURRENCY", 16, 1, 256)
 TIMEOUT = Seconds("AVP_TIMEOUT_SECONDS", 45.0)
 MAX_INPUT_BYTES = Count("AVP_MAX_INPUT_BYTES", 100 << 20, 1, 1 << 40)
 MAX_NODES = Count("AVP_MAX_NODES", yamlcodec.DEFAULT_LIMITS.max_nodes, 10, 1 << 31)
+# Issue 11 item 3. The default follows the input's limit (twice AVP_MAX_INPUT_BYTES, whatever
+# that is set to): load_settings reads it with output_bytes_default.
+MAX_OUTPUT_BYTES = Count("AVP_MAX_OUTPUT_BYTES", 2 * MAX_INPUT_BYTES.default, 1, 1 << 41)
 MAX_DEPTH = Count("AVP_MAX_DEPTH", yamlcodec.DEFAULT_LIMITS.max_depth, 4, 10_000)
 CACHE_TTL = Seconds("AVP_CACHE_TTL_SECONDS", cache.DEFAULT_TTL_SECONDS, 0.0, YEAR)
 CACHE_PINNED_TTL = Seconds(

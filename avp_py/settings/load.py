@@ -25,8 +25,9 @@ from types import MappingProxyType
 
 from avp_py import backends, gocompat, yamlcodec
 from avp_py.backends.cache import CacheSettings
+from avp_py.budget import Budget
 from avp_py.errors import ConfigError
-from avp_py.model import AppContext
+from avp_py.model import AppContext, Deadline
 from avp_py.settings import knobs
 from avp_py.settings.policy import (
     ReferenceRules,
@@ -93,6 +94,7 @@ class Settings:
     max_input_bytes: int = knobs.MAX_INPUT_BYTES.default
     max_nodes: int = knobs.MAX_NODES.default
     max_depth: int = knobs.MAX_DEPTH.default
+    max_output_bytes: int = knobs.MAX_OUTPUT_BYTES.default
     policy: TenantPolicy = field(default_factory=TenantPolicy)
     app: AppContext = field(default_factory=AppContext)
     cache: CacheSettings | None = None
@@ -102,6 +104,10 @@ class Settings:
     def limits(self) -> yamlcodec.Limits:
         """The safety limits every parsed document is checked against."""
         return yamlcodec.Limits(max_nodes=self.max_nodes, max_depth=self.max_depth)
+
+    def budget(self, deadline: Deadline | None) -> Budget:
+        """A run's budget: ``deadline`` and the settings' bounds on its work (issue 11)."""
+        return Budget(deadline, max_output_bytes=self.max_output_bytes)
 
     @property
     def reference_rules(self) -> ReferenceRules:
@@ -146,6 +152,7 @@ def load_settings(
         max_input_bytes=knobs.MAX_INPUT_BYTES.read(values),
         max_nodes=knobs.MAX_NODES.read(values),
         max_depth=knobs.MAX_DEPTH.read(values),
+        max_output_bytes=_max_output_bytes(values),
         policy=load_policy(values, app),
         app=app,
         cache=_cache(values),
@@ -252,6 +259,13 @@ def _cache(values: Mapping[str, str]) -> CacheSettings | None:
         max_entries=knobs.CACHE_MAX_ENTRIES.read(values),
         pinned_ttl_seconds=knobs.CACHE_PINNED_TTL.read(values),
     )
+
+
+def _max_output_bytes(values: Mapping[str, str]) -> int:
+    """``AVP_MAX_OUTPUT_BYTES``, by default twice the input limit in force."""
+    if values.get(knobs.MAX_OUTPUT_BYTES.key, "").strip():
+        return knobs.MAX_OUTPUT_BYTES.read(values)
+    return 2 * knobs.MAX_INPUT_BYTES.read(values)
 
 
 def _boolean(values: Mapping[str, str], key: str) -> bool:

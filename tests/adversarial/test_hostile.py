@@ -91,7 +91,14 @@ def long_document(lines: int) -> str:
     return f"kind: ConfigMap\nmetadata:\n  name: long\ndata:\n{body}  last: <path:kv#plain>\n"
 
 
+def amplified(references: int, secret: str) -> str:
+    """One ConfigMap whose keys all reference the same secret (issue 11 item 3)."""
+    lines = [f"  k{index}: <path:kv#{secret}>\n" for index in range(references)]
+    return "kind: ConfigMap\nmetadata:\n  name: amp\ndata:\n" + "".join(lines)
+
+
 GENERATORS: dict[str, Callable[..., str | bytes]] = {
+    "amplified": amplified,
     "alias_bomb": alias_bomb,
     "deep_flow": deep_flow,
     "deep_block": deep_block,

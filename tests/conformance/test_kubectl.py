@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from avp_py import documents, jsonpath, modifiers, output, yamlcodec
+from avp_py.budget import Budget
 from avp_py.cli.app import cli
 from avp_py.errors import AvpError
 from avp_py.model import YamlNode
@@ -52,9 +53,11 @@ def _render_objects(case: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[st
     written: list[Written] = []
     write = output.write
 
-    def spy(docs: Sequence[documents.Document], replaced: Mapping[int, YamlNode]) -> str:
+    def spy(
+        docs: Sequence[documents.Document], replaced: Mapping[int, YamlNode], budget: Budget
+    ) -> str:
         written.append((list(docs), dict(replaced)))
-        return write(docs, replaced)
+        return write(docs, replaced, budget)
 
     monkeypatch.setattr(output, "write", spy)
     spec = _spec(case)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from avp_py.budget import Budget
 from avp_py.documents import Document, ListItem
+from avp_py.errors import InputError
 from avp_py.output import leading_comments, write
 from avp_py.stream import Chunk
 
@@ -72,3 +76,12 @@ def test_a_json_list_is_reemitted_as_block_yaml() -> None:
         True,
     )
     assert write(docs, {}) == "kind: List\nitems:\n- kind: A\n---\n"
+
+
+def test_the_output_limit_is_checked_document_by_document() -> None:
+    # Issue 11 item 3: JSON re-emitted as YAML may grow; the exact size is counted as written.
+    docs = [Document(Chunk("f", n, n, "kind: X\n", False), None) for n in (1, 2, 3)]
+    assert write(docs, {}, Budget(max_output_bytes=36)) == "kind: X\n---\n" * 3
+    with pytest.raises(InputError) as caught:
+        write(docs, {}, Budget(max_output_bytes=35))
+    assert str(caught.value).startswith("f (document 3, line 3): the output would be larger")

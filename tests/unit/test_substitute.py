@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from avp_py.budget import Budget
 from avp_py.directives import parse_directives
 from avp_py.documents import Document
+from avp_py.errors import InputError
 from avp_py.model import Missing, MissingReason, Outcome, SecretRef, SecretValue, YamlNode
 from avp_py.planner import plan_document
 from avp_py.settings.policy import ReferenceRules, TenantPolicy
@@ -150,3 +154,33 @@ def test_a_json_escaped_placeholder_needs_a_string_result() -> None:
     assert result.body is None
     (failure,) = result.failures
     assert "a value of type int cannot be written into the JSON string" in failure
+
+
+def test_values_put_in_are_counted_against_the_output_limit() -> None:
+    # Issue 11 item 3: the limit is checked while substituting, at the placeholder that passed
+    # it, never after the whole output was built.
+    body = _cm({f"k{index}": "<path:kv#secret>" for index in range(5)})
+    result = plan_document(
+        Document(Chunk("f", 1, 1, "", False), body),
+        parse_directives(body),
+        ReferenceRules(None, TenantPolicy()),
+    )
+    fits = Budget(max_output_bytes=5 * len("SENTINEL-zz9"))
+    assert substitute(result.plan, lookup, fits).failures == ()
+    small = Budget(max_output_bytes=3 * len("SENTINEL-zz9"))
+    with pytest.raises(InputError) as caught:
+        substitute(result.plan, lookup, small)
+    message = str(caught.value)
+    assert message.startswith("f (document 1, line 1) Thing/o data.k3 placeholder path:kv#secret:")
+    assert "AVP_MAX_OUTPUT_BYTES" in message and "SENTINEL" not in message
+
+
+def test_a_value_that_is_not_a_string_counts_as_its_secrets_text() -> None:
+    body = _cm({"a": "<path:kv#json | jsonParse>", "b": "<path:kv#json | jsonParse>"})
+    result = plan_document(
+        Document(Chunk("f", 1, 1, "", False), body),
+        parse_directives(body),
+        ReferenceRules(None, TenantPolicy()),
+    )
+    with pytest.raises(InputError, match="data.b placeholder"):
+        substitute(result.plan, lookup, Budget(max_output_bytes=len('{"x": 5}') + 1))

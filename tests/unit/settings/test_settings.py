@@ -76,6 +76,8 @@ def test_per_app_keys_are_accepted(key: str) -> None:
         "AVP_PATH_VALIDATION",
         "AVP_ALLOWED_VAULTS",
         "AVP_SECRET_NAME_PATTERN",
+        "AVP_MAX_INPUT_BYTES",
+        "AVP_MAX_OUTPUT_BYTES",
     ],
 )
 def test_per_app_security_keys_are_refused(key: str) -> None:
@@ -219,4 +221,16 @@ def test_defaults_live_in_one_place() -> None:
     ]:
         assert value == knob.default, knob.key
     assert settings.limits == yamlcodec.DEFAULT_LIMITS
+    assert settings.max_output_bytes == knobs.MAX_OUTPUT_BYTES.default
     assert Settings("file", Options({})).max_concurrency == knobs.MAX_CONCURRENCY.default
+
+
+def test_the_output_limit_follows_the_input_limit_unless_set() -> None:
+    # Issue 11 item 3: twice AVP_MAX_INPUT_BYTES by default, whatever that is set to.
+    assert load_settings({**BASE, "AVP_MAX_INPUT_BYTES": "1000"}).max_output_bytes == 2000
+    both = {**BASE, "AVP_MAX_INPUT_BYTES": "1000", "AVP_MAX_OUTPUT_BYTES": "1500"}
+    settings = load_settings(both)
+    assert settings.max_output_bytes == 1500
+    assert settings.budget(None).max_output_bytes == 1500
+    with pytest.raises(ConfigError, match="AVP_MAX_OUTPUT_BYTES must be an integer"):
+        load_settings({**BASE, "AVP_MAX_OUTPUT_BYTES": "1e9"})
