@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from azure.core.pipeline.transport import RequestsTransport
 from azure.identity import (
     ClientSecretCredential,
     ManagedIdentityCredential,
@@ -54,6 +55,22 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_challenges(fresh_challenge_cache: None) -> None:
     """Every test here runs the SDK in this process (tests.kvserver.fixtures)."""
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every wait azure-core's transports make before a retry, in seconds, in order (the SDK's
+    own and avp-py's DeadlineTransport, which calls it after its deadline check). They still
+    sleep: tests prove Retry-After, backoff and deadlines by what was waited, not by a clock."""
+    waits: list[float] = []
+    original = RequestsTransport.sleep
+
+    def recorded(self: RequestsTransport, duration: float) -> None:
+        waits.append(duration)
+        original(self, duration)
+
+    monkeypatch.setattr(RequestsTransport, "sleep", recorded)
+    return waits
 
 
 # -- the SDK against the test server ----------------------------------------------------------
@@ -219,7 +236,6 @@ class Run:
     code: int
     stdout: str
     stderr: str
-    elapsed: float
 
     @property
     def error_lines(self) -> list[str]:
@@ -262,7 +278,6 @@ def avp(kv: KeyVaultServer, tmp_path: Path) -> Runner:
                 child.pop(name, None)
             else:
                 child[name] = value
-        started = time.monotonic()
         done = subprocess.run(
             [console_script(script), *args],
             input=(stdin_text or "").encode(),
@@ -272,12 +287,10 @@ def avp(kv: KeyVaultServer, tmp_path: Path) -> Runner:
             timeout=timeout,
             check=False,
         )
-        elapsed = time.monotonic() - started
         return Run(
             done.returncode,
             done.stdout.decode("utf-8", "replace"),
             done.stderr.decode("utf-8", "replace"),
-            elapsed,
         )
 
     return run

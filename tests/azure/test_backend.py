@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.pipeline.transport import RequestsTransport
 from cryptography.hazmat.primitives import serialization
 
 from avp_py.backends.azurekeyvault import pipeline, sdk
@@ -40,17 +41,10 @@ VALUE = "sentinel-value-7f3a"  # must never appear in a message
 OLD = "sentinel-old-value-91c2"
 
 
-def _elapsed(action: Callable[[], Any]) -> tuple[Any, float]:
-    started = time.monotonic()
-    result = action()
-    return result, time.monotonic() - started
-
-
-def _fails(action: Callable[[], Any], kind: type[BaseException]) -> tuple[BaseException, float]:
-    started = time.monotonic()
+def _fails(action: Callable[[], Any], kind: type[BaseException]) -> BaseException:
     with pytest.raises(kind) as caught:
         action()
-    return caught.value, time.monotonic() - started
+    return caught.value
 
 
 # -- reading, with each real credential ------------------------------------------------------
@@ -143,7 +137,7 @@ def test_access_denied_names_the_client_id(
     kv.deny(VAULT, client_id=client_id, permissions=["get"])
     backend = make_backend(kind)
 
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
     text = error_text(error)
     assert client_id in text
     assert "403" in text and "db" in text and VAULT in text
@@ -163,7 +157,7 @@ def test_token_endpoint_down_is_an_auth_error(
     kv.faults.token_retry_after = 120
     backend = make_backend(kind, timeout=20.0)
 
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
     text = error_text(error)
     assert "token" in str(error) and "503" in str(error)
     assert f"AVP_AZURE_CREDENTIAL={KINDS[kind][0]}" in text  # says what to check or set
@@ -205,7 +199,7 @@ def test_wrong_client_secret_is_an_auth_error(
     wrong = "sentinel-wrong-client-secret"
     backend = make_backend("environment", AZURE_CLIENT_SECRET=wrong)
 
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
     text = error_text(error)
     assert "AADSTS7000215" in text and "AZURE_CLIENT_SECRET" in text
     assert secret_free(text, kv, VALUE, wrong)
@@ -289,7 +283,7 @@ def test_a_token_file_removed_after_start_up_is_an_auth_error(
     backend = make_backend("workload")
     Path(kv.federated_token_file()).unlink()  # the file make_backend's settings name
 
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
     text = error_text(error)
     assert "a credential file cannot be read" in str(error) and "db" in str(error)
     assert "AZURE_FEDERATED_TOKEN_FILE" in text
@@ -307,7 +301,7 @@ def test_expired_tokens_are_an_auth_error(
         kv.faults.reject_tokens_as_expired = True
     backend = make_backend()
 
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), BackendAuthError)
     text = error_text(error)
     assert "401" in str(error) and "expired" in str(error)
     assert "role" not in str(error)  # a 401 is not a missing role assignment
@@ -334,7 +328,7 @@ def test_a_token_that_expires_during_the_run_is_renewed(
 
 
 def test_429_storm_with_retry_after_resolves_within_the_deadline(
-    kv: KeyVaultServer, make_backend: BackendFactory
+    kv: KeyVaultServer, make_backend: BackendFactory, slept: list[float]
 ) -> None:
     names = [f"s{i}" for i in range(12)]
     for name in names:
@@ -343,12 +337,12 @@ def test_429_storm_with_retry_after_resolves_within_the_deadline(
     backend = make_backend(timeout=5.0)
 
     with ThreadPoolExecutor(6) as pool:
-        values, elapsed = _elapsed(
-            lambda: list(pool.map(lambda n: backend.fetch(SecretRef(VAULT, n)).reveal(), names))
-        )
+        values = list(pool.map(lambda n: backend.fetch(SecretRef(VAULT, n)).reveal(), names))
     assert values == [f"{VALUE}-{name}" for name in names]
     assert kv.status_count(429) == 8
-    assert elapsed < 3.0
+    # one wait per 429, what Retry-After asked plus at most the jitter: no backoff of its own
+    assert len(slept) == 8
+    assert all(0.1 <= wait <= 0.1 * (1 + pipeline.JITTER) for wait in slept), slept
 
 
 def test_429_without_retry_after_is_retried(
@@ -361,20 +355,12 @@ def test_429_without_retry_after_is_retried(
 
 
 def test_retry_after_beyond_the_deadline_fails_fast(
-    kv: KeyVaultServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
+    kv: KeyVaultServer, make_backend: BackendFactory, slept: list[float]
 ) -> None:
     kv.set_secret(VAULT, "a", VALUE)
     kv.faults.throttle_after(0, count=None, retry_after=30)
     backend = make_backend(timeout=20.0)
-    slept: list[float] = []
-    original = pipeline.DeadlineTransport.sleep
-
-    def recorded(self: pipeline.DeadlineTransport, duration: float) -> None:
-        slept.append(duration)
-        original(self, duration)
-
-    monkeypatch.setattr(pipeline.DeadlineTransport, "sleep", recorded)
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
     assert slept == []  # did not sleep, neither 30 s nor what is left of the deadline
     assert "429" in str(error) and "30 s" in str(error) and "AVP_TIMEOUT_SECONDS" in str(error)
     assert kv.status_count(429) == 1  # and did not retry either
@@ -389,15 +375,16 @@ def test_5xx_is_retried(kv: KeyVaultServer, make_backend: BackendFactory, status
 
 
 def test_persistent_5xx_fails_within_the_deadline(
-    kv: KeyVaultServer, make_backend: BackendFactory
+    kv: KeyVaultServer, make_backend: BackendFactory, slept: list[float]
 ) -> None:
     kv.set_secret(VAULT, "a", VALUE)
     kv.faults.fail_next(100, status=503)
     backend = make_backend(timeout=1.5)
-    error, elapsed = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
-    assert "503" in str(error)
-    assert elapsed < 1.5
-    assert 2 <= kv.status_count(503) < 100
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
+    assert "503" in str(error) and "AVP_TIMEOUT_SECONDS" in str(error)
+    # retried with waits that all fit in the deadline, then refused the next one
+    assert sum(slept) < 1.5, slept
+    assert kv.status_count(503) == len(slept) + 1
 
 
 _DEEP = b'{"error": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # json.loads recurses per "["
@@ -447,7 +434,10 @@ def test_dropped_connections_are_retried(
 
 
 def test_connection_refused_is_unavailable(
-    kv: KeyVaultServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
+    kv: KeyVaultServer,
+    make_backend: BackendFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    slept: list[float],
 ) -> None:
     kv.set_secret(VAULT, "a", VALUE)
     backend = make_backend(timeout=0.4)
@@ -457,38 +447,50 @@ def test_connection_refused_is_unavailable(
     monkeypatch.setenv("HTTPS_PROXY", closed)
     monkeypatch.setenv("https_proxy", closed)
 
-    error, elapsed = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
     assert "connection refused" in str(error) and VAULT in str(error)
-    assert elapsed < 1.0
+    assert sum(slept) < 0.4, slept  # any retries waited within the deadline
     assert kv.connections("proxy") == 0
 
 
 def test_wrong_tls_certificate_is_unavailable_and_not_retried(
-    kv: KeyVaultServer, make_backend: BackendFactory
+    kv: KeyVaultServer, make_backend: BackendFactory, slept: list[float]
 ) -> None:
     kv.set_secret(VAULT, "a", VALUE)
     kv.faults.wrong_certificate(f"{VAULT}.vault.azure.net")
     backend = make_backend()
 
-    error, elapsed = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
     assert "certificate" in str(error)
     # one handshake, refused: a certificate does not heal, so no retry
     assert kv.stats().get(f"tunnel/{VAULT}.vault.azure.net") == 1
     assert eventually(lambda: kv.stats().get("tls_failed") == 1)
     assert kv.token_requests() == 0 and kv.counts(VAULT, "get") == 0
     assert secret_free(error_text(error), kv, VALUE)
-    assert elapsed < 1.0
+    assert slept == []  # not even a backoff before giving up
 
 
 def test_a_slow_vault_fails_at_the_deadline(
-    kv: KeyVaultServer, make_backend: BackendFactory
+    kv: KeyVaultServer, make_backend: BackendFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kv.set_secret(VAULT, "a", VALUE)
-    kv.vault_faults(VAULT).latency = 2.0
+    kv.vault_faults(VAULT).hold()  # no answer until the test ends
     backend = make_backend(timeout=0.3)
-    error, elapsed = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
+    timeouts: list[float] = []
+    original = RequestsTransport.send
+
+    def recorded(self: RequestsTransport, request: Any, **kwargs: Any) -> Any:
+        timeouts.extend([kwargs["connection_timeout"], kwargs["read_timeout"]])
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(RequestsTransport, "send", recorded)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "a")), BackendUnavailableError)
     assert "deadline" in str(error) and "timed out" in str(error)
-    assert elapsed < 0.3 + 0.5 + 0.3  # the deadline, the backend's grace, slack
+    # requests was told to wait no longer than the deadline and the 0.5 s grace (DEADLINE_GRACE)
+    assert timeouts and max(timeouts) <= 0.3 + 0.5, timeouts
+    # The fetch gave up while its one request (the challenge) was still waiting for an answer,
+    # and sent no other.
+    assert (kv.in_flight(VAULT), len(kv.spans(VAULT))) == (1, 1)
 
 
 # -- one client and one challenge per vault, whatever the concurrency --------------------------
@@ -552,7 +554,7 @@ def test_a_private_link_suffix_is_a_config_error_that_says_none_is_needed(
     kv.set_secret(VAULT, "db", VALUE)
     backend = make_backend(AVP_AZURE_VAULT_DNS_SUFFIX="privatelink.vaultcore.azure.net")
 
-    error, _ = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), ConfigError)
+    error = _fails(lambda: backend.fetch(SecretRef(VAULT, "db")), ConfigError)
     text = error_text(error)
     assert f"{VAULT}.privatelink.vaultcore.azure.net" in str(error) and "db" in str(error)
     assert "'https://vault.azure.net'" in str(error)

@@ -338,15 +338,15 @@ def test_429_storm_is_resolved_within_the_timeout(kv: KeyVaultServer, avp: Runne
     docs = _documents(run)
     assert docs["ConfigMap/cm"]["data"] == {name: f"{PASSWORD}-{name}" for name in names}
     assert kv.status_count(429) == 8
+    # every throttled GET sent again, once: the run ended by success, inside its deadline
     assert kv.counts(VAULT, "get") + kv.counts(VAULT, "challenge") == 10 + 1 + 8
-    assert run.elapsed < 8
 
 
 def test_deadline_exhaustion_fails_closed_quickly(
     kv: KeyVaultServer, avp: Runner, vault: dict[str, str]
 ) -> None:
-    # Answers after 8 s, a 2 s deadline: ending before 7 s proves the run did not wait for
-    # them, and leaves a loaded machine 4 s beyond the deadline for start-up.
+    # The vault answers after 8 s, the deadline is 2 s: a run that ends while its request is
+    # still unanswered at the server did not wait for the answer (nor for a 15 s read timeout).
     kv.vault_faults(VAULT).latency = 8.0
     manifest = (
         "kind: Secret\nmetadata:\n  name: s\nstringData:\n"
@@ -355,7 +355,7 @@ def test_deadline_exhaustion_fails_closed_quickly(
     run = avp(manifest, env={"AVP_TIMEOUT_SECONDS": "2"})
     _assert_failed_closed(run, 5, kv)
     assert "still pending" in run.stderr and "AVP_TIMEOUT_SECONDS" in run.stderr
-    assert run.elapsed < 7
+    assert kv.in_flight(VAULT) == len(kv.spans(VAULT)) >= 1
 
 
 MANIFEST = "kind: Secret\nmetadata:\n  name: s\nstringData:\n  k: <path:myvault#db-password>\n"
@@ -386,7 +386,7 @@ def test_backend_failures_fail_closed(
     else:
         kv.faults.throttle_after(1, count=None, retry_after=30)  # the challenge passes
         env["AVP_TIMEOUT_SECONDS"] = "10"
-        expected_too = "AVP_TIMEOUT_SECONDS"
+        expected_too = "would start in 30 s"  # refused at once, not waited for
 
     run = avp(MANIFEST, args=("generate", "--verbose", "-"), env=env)
 
@@ -394,7 +394,9 @@ def test_backend_failures_fail_closed(
     error = next(line for line in run.stderr.splitlines() if line.startswith("Error: "))
     assert "db-password" in error and VAULT in error
     assert expected in error and expected_too in error
-    assert run.elapsed < 5
+    # Nothing was retried: one connection to the vault, one challenge, at most one GET.
+    assert kv.stats().get(f"tunnel/{VAULT}.vault.azure.net") == 1
+    assert kv.counts(VAULT, "challenge") <= 1 and kv.counts(VAULT, "get") <= 1
 
 
 @pytest.mark.parametrize(

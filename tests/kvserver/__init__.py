@@ -13,7 +13,7 @@ TLS verification on and the real ``https://NAME.vault.azure.net`` addressing, wi
 * **token endpoints**: App Service managed identity (``IDENTITY_ENDPOINT``, plain HTTP),
   workload identity and client secret on ``login.microsoftonline.com`` (through the proxy);
 * a direct **HTTPS port** (``https_url``) serving the vault named ``direct_vault``;
-* runtime **faults** and thread-safe **counters**.
+* runtime **faults**, thread-safe **counters** and request **spans** (begin/end at the server).
 
 Example::
 
@@ -35,9 +35,11 @@ Example::
         kv.faults.token_retry_after = 60        # the 503s of the token endpoints ask to wait
         kv.faults.reject_tokens_as_expired = True
         kv.faults.wrong_certificate("myvault.vault.azure.net")
+        kv.vault_faults("myvault").hold()       # requests wait, unanswered, until release()
         kv.deny("myvault", client_id=kv.managed_client_id, permissions=["get"])
         kv.counts("myvault", "get"); kv.status_count(429); kv.token_requests("managed")
         kv.stats(); kv.reset_counters(); kv.tokens(); kv.errors
+        kv.in_flight("myvault"); kv.peak_overlap("myvault", "get")  # from request spans
 
 API (all thread-safe):
 
@@ -71,7 +73,10 @@ API (all thread-safe):
   vault=None)``; ``token_requests(kind=None)`` with kind in ``managed``, ``workload``,
   ``client_secret``, ``certificate``; ``connections(listener=None)``; ``stats()``;
   ``reset_counters()``;
-  ``tokens() -> list[IssuedToken]``; ``errors`` (server-side tracebacks; should stay empty).
+  ``tokens() -> list[IssuedToken]``; ``errors`` (server-side tracebacks; should stay empty);
+  ``spans(vault=None, op=None) -> list[Span]`` (when each Key Vault request began and ended at
+  the server), ``in_flight(vault=None, op=None)``, ``peak_overlap(vault=None, op=None)``: prove
+  parallel requests or a client that stopped waiting without timing the client.
 
 Notes: the Key Vault SDK caches challenges per host in a process-wide cache
 (``azure.keyvault.secrets._shared.http_challenge_cache``): clear it between tests that count

@@ -35,6 +35,8 @@ class VaultFaults:
         self._lock = threading.Lock()
         self.latency: float = 0.0
         """Seconds to sleep before answering each request (requests are served concurrently)."""
+        self._released = threading.Event()  # cleared by hold(): requests wait for it
+        self._released.set()
         self._clear_locked()
 
     def _clear_locked(self) -> None:
@@ -52,6 +54,20 @@ class VaultFaults:
         with self._lock:
             self.latency = 0.0
             self._clear_locked()
+        self._released.set()
+
+    def hold(self) -> None:
+        """Keep every request waiting, unanswered, until :meth:`release` (or :meth:`clear`, or
+        the server's close): a vault slower than any deadline, without a clock."""
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let held requests (and later ones) be answered."""
+        self._released.set()
+
+    def wait_released(self, timeout: float = 120.0) -> None:
+        """Block a request while held (``timeout``: a safety net for a test that forgot)."""
+        self._released.wait(timeout)
 
     def drop_next(self, n: int = 1, *, reset: bool = False) -> None:
         """Close the connection without answering the next ``n`` requests (RST if ``reset``)."""

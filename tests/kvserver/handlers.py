@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote
 
 from . import grants
 from .faults import Action, Faults, VaultFaults
-from .stats import Counters
+from .stats import Counters, Spans
 from .store import SECRET_NAME_RE, NotFound, SecretVersion, Store
 from .tokens import DEFAULT_TTL, IssuedToken, TokenIssuer, normalize_resource
 
@@ -111,6 +111,7 @@ class State:
     faults: Faults
     issuer: TokenIssuer
     counters: Counters
+    spans: Spans
     identity_header: str
     managed_client_id: str
     direct_vault: str
@@ -118,6 +119,7 @@ class State:
     # client ids the managed identity endpoint holds (None: any client id, the default)
     managed_identities: set[str] | None = None
     errors: list[str] = field(default_factory=list)
+    closing: threading.Event = field(default_factory=threading.Event)
     _vault_faults: dict[str, VaultFaults] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -279,7 +281,11 @@ class VaultApi:
         counters = self.state.counters
         authenticated = "authorization" in req.headers
         counters.incr("vault", vault, op if authenticated else "challenge")
-        response = self._faulted(vault) or self._serve(req, suffix, op, route, ctx)
+        span = self.state.spans.begin(vault, op if authenticated else "challenge")
+        try:
+            response = self._faulted(vault) or self._serve(req, suffix, op, route, ctx)
+        finally:
+            self.state.spans.end(span)
         if response.drop is None:
             counters.incr("vault", vault, "status", str(response.status))
             counters.incr("status", str(response.status))
@@ -324,7 +330,9 @@ class VaultApi:
         faults = (self.state.faults, self.state.vault_faults(vault))
         delay = sum(f.latency for f in faults)
         if delay > 0:
-            time.sleep(delay)
+            self.state.closing.wait(delay)  # cut short when the server closes
+        for f in faults:
+            f.wait_released()
         for f in faults:
             action = f.decide()
             if action is not None:

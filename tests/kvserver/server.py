@@ -16,7 +16,7 @@ from .ca import CertificateAuthority
 from .faults import Faults, VaultFaults
 from .handlers import App, State
 from .proxy import Listener
-from .stats import Counters
+from .stats import Counters, Span, Spans, peak_overlap
 from .store import SecretVersion, Store
 from .tokens import IssuedToken, TokenIssuer
 
@@ -55,6 +55,7 @@ class KeyVaultServer:
             faults=self.faults,
             issuer=issuer,
             counters=Counters(),
+            spans=Spans(),
             identity_header=self.identity_header,
             managed_client_id=self.managed_client_id,
             direct_vault=direct_vault,
@@ -80,6 +81,9 @@ class KeyVaultServer:
 
     def close(self) -> None:
         """Stop every listener, cut open connections, join all threads, delete temp files."""
+        self._state.closing.set()  # a request sleeping out its latency answers now
+        for faults in (self.faults, *self._state.all_vault_faults()):
+            faults.release()  # a held request would keep its thread from being joined
         for listener in self._listeners.values():
             listener.stop()
         self._listeners.clear()
@@ -328,6 +332,20 @@ class KeyVaultServer:
 
     def reset_counters(self) -> None:
         self._state.counters.reset()
+        self._state.spans.reset()
+
+    def spans(self, vault: str | None = None, op: str | None = None) -> list[Span]:
+        """Key Vault requests as the server saw them begin and end (``op`` as in
+        :meth:`counts`); copies, in arrival order."""
+        return self._state.spans.matching(None if vault is None else vault.lower(), op)
+
+    def in_flight(self, vault: str | None = None, op: str | None = None) -> int:
+        """Key Vault requests begun and not yet answered (e.g. held by ``hold()``)."""
+        return sum(1 for span in self.spans(vault, op) if span.ended is None)
+
+    def peak_overlap(self, vault: str | None = None, op: str | None = None) -> int:
+        """The most Key Vault requests the server handled at one instant."""
+        return peak_overlap(self.spans(vault, op))
 
     def tokens(self) -> list[IssuedToken]:
         """Every token issued so far (kind, client id, resource, expiry)."""

@@ -7,7 +7,6 @@ Expected outputs and error texts follow k8s.io/client-go/util/jsonpath v0.29 as 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -412,13 +411,11 @@ def test_deeply_nested_value_prints_without_recursion() -> None:
 
 
 def test_quadratic_output_hits_the_budget() -> None:
-    """At the real budget: a hostile value fails within seconds, not minutes."""
+    """At the real budget: a hostile value (quadratic output) is stopped by the step count."""
     value: object = 1.0
     for _ in range(20_000):
         value = [value]
-    started = time.monotonic()
     assert error_of("{..}", value) == "jsonpath evaluation too large (over 1000000 steps)"
-    assert time.monotonic() - started < 30
 
 
 @pytest.fixture
