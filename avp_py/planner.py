@@ -147,10 +147,13 @@ def _scan_strings(
     """The slots of every string holding placeholders; near misses go to ``problems`` (D10:
     text that looks like a placeholder and is none is an input error, never a silent miss)."""
     slots: list[Slot] = []
-    is_secret = document.kind == "Secret"
-    for leaf in iter_strings(body):
-        decoded = _decoded_template(leaf.value) if is_secret else None
+    # A Secret's value may be the base64 of a placeholder: every string is a candidate there.
+    wanted = None if document.kind == "Secret" else might_hold_placeholder
+    for leaf in iter_strings(body, wanted=wanted):
+        decoded = _decoded_template(leaf.value) if wanted is None else None
         template = leaf.value if decoded is None else decoded
+        if decoded is None and wanted is None and not might_hold_placeholder(template):
+            continue  # a Secret's string that is neither a placeholder nor base64 of one
         found, misses = _find(template, directives.generic)
         checked = [(p, grammar.malformed(p, directives.generic)) for p in found]
         misses += [miss for _, miss in checked if miss]
@@ -162,6 +165,12 @@ def _scan_strings(
             planned = tuple(PlannedPlaceholder(p, _ref_for(p, directives)) for p in wellformed)
             slots.append(Slot(leaf.path, template, planned, decoded is not None, leaf.in_mapping))
     return slots
+
+
+def might_hold_placeholder(text: str) -> bool:
+    """False only for text in which nothing can be found: a placeholder and a near miss both
+    need a '<', a JSON-escaped placeholder a backslash (``\\u003c``)."""
+    return "<" in text or "\\" in text
 
 
 def _find(template: str, generic: bool) -> tuple[list[grammar.Placeholder], list[str]]:
@@ -235,9 +244,13 @@ def _key_problems(document: Document, directives: Directives) -> Iterator[Proble
     text = document.chunk.text
     if "<" not in text and "\\" not in text:
         return  # no key can hold a placeholder (an escape could spell '<')
-    for path, key in iter_keys(document.body):
-        if "<" in key and ("<path:" in key or grammar.find_placeholders(key, directives.generic)):
+    for path, key in iter_keys(document.body, wanted=_has_angle):
+        if "<path:" in key or grammar.find_placeholders(key, directives.generic):
             yield Problem(document, f"placeholders in keys are never replaced: {key}", path)
+
+
+def _has_angle(key: str) -> bool:
+    return "<" in key
 
 
 def decode_base64(value: str) -> str | None:

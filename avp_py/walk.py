@@ -8,7 +8,7 @@ placeholder is ever left behind unnoticed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,32 +35,64 @@ class Leaf:
     in_mapping: bool
 
 
-def iter_strings(node: YamlNode, prefix: FieldPath = ()) -> Iterator[Leaf]:
-    """Every string value under ``node``, depth first, in document order (iteratively)."""
-    stack: list[tuple[FieldPath, YamlNode, bool]] = [(prefix, node, True)]
+def iter_strings(
+    node: YamlNode, prefix: FieldPath = (), wanted: Callable[[str], bool] | None = None
+) -> Iterator[Leaf]:
+    """Every string value under ``node`` (only those ``wanted`` says yes to, if given), depth
+    first, in document order, iteratively.
+
+    A leaf's path is built only for the strings yielded: most strings of a manifest hold no
+    placeholder, and building a tuple per string was most of the planner's time.
+    """
+    if isinstance(node, str):
+        if wanted is None or wanted(node):
+            yield Leaf(prefix, node, True)
+        return
+    stack = [_children(prefix, node)]
     while stack:
-        path, current, in_mapping = stack.pop()
-        if isinstance(current, str):
-            yield Leaf(path, current, in_mapping)
-        elif isinstance(current, dict):
-            items = [((*path, key), value, True) for key, value in current.items()]
-            stack.extend(reversed(items))
-        elif isinstance(current, list):
-            elements = [((*path, index), value, False) for index, value in enumerate(current)]
-            stack.extend(reversed(elements))
+        path, children, in_mapping = stack[-1]
+        for key, value in children:
+            if isinstance(value, str):
+                if wanted is None or wanted(value):
+                    yield Leaf((*path, key), value, in_mapping)
+            elif isinstance(value, (dict, list)):
+                stack.append(_children((*path, key), value))
+                break
+        else:
+            stack.pop()
 
 
-def iter_keys(node: YamlNode, prefix: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
-    """Every mapping key under ``node`` with the path of its mapping."""
+def _children(
+    path: FieldPath, node: YamlNode
+) -> tuple[FieldPath, Iterator[tuple[str | int, YamlNode]], bool]:
+    """A collection's (key or index, value) pairs, and whether they are a mapping's."""
+    if isinstance(node, dict):
+        return path, iter(node.items()), True
+    if isinstance(node, list):
+        return path, enumerate(node), False
+    return path, iter(()), True  # a scalar other than a string has no strings
+
+
+def iter_keys(
+    node: YamlNode, prefix: FieldPath = (), wanted: Callable[[str], bool] | None = None
+) -> Iterator[tuple[FieldPath, str]]:
+    """Every mapping key under ``node`` (only those ``wanted`` says yes to, if given) with the
+    path of its mapping; paths are built for collections only, never for scalar values."""
     stack: list[tuple[FieldPath, YamlNode]] = [(prefix, node)]
     while stack:
         path, current = stack.pop()
         if isinstance(current, dict):
             for key, value in current.items():
-                yield path, key
-                stack.append(((*path, key), value))
+                if wanted is None or wanted(key):
+                    yield path, key
+                if isinstance(value, (dict, list)):
+                    stack.append(((*path, key), value))
         elif isinstance(current, list):
-            stack.extend(((*path, index), value) for index, value in enumerate(current))
+            stack.extend(
+                ((*path, index), value)
+                for index, value in enumerate(current)
+                if isinstance(value, (dict, list))
+            )
 
 
 def apply_edits(node: YamlNode, edits: Mapping[FieldPath, YamlNode | Delete]) -> YamlNode:
@@ -76,7 +108,12 @@ def apply_edits(node: YamlNode, edits: Mapping[FieldPath, YamlNode | Delete]) ->
     if isinstance(node, dict):
         return _edit_mapping(node, grouped)
     if isinstance(node, list):
-        return [apply_edits(item, grouped.get(index, {})) for index, item in enumerate(node)]
+        # Only the edited items are walked; the others are shared as they are.
+        edited = list(node)
+        for index, sub in grouped.items():
+            if isinstance(index, int) and 0 <= index < len(node):
+                edited[index] = apply_edits(node[index], sub)
+        return edited
     return node
 
 

@@ -14,6 +14,7 @@ memoised, and search starts only ever move forward.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 SPECIFIC_PREFIX = "<path:"
@@ -119,7 +120,11 @@ class _SpecificFinders:
     __slots__ = ("hash1", "hash2", "hash3", "close_key", "close_version")
 
     def __init__(self, text: str) -> None:
-        self.hash1, self.hash2, self.hash3 = (_Finder(text, "#") for _ in range(3))
+        self.hash1, self.hash2, self.hash3 = (
+            _Finder(text, "#"),
+            _Finder(text, "#"),
+            _Finder(text, "#"),
+        )
         self.close_key, self.close_version = _Finder(text, ">"), _Finder(text, ">")
 
 
@@ -153,11 +158,19 @@ def find_placeholders(text: str, generic: bool) -> list[Placeholder]:
 
 def parse_placeholder(match: str, start: int = 0, end: int = 0) -> Placeholder:
     """Split a matched ``<...>`` into key spec, inline reference and modifiers (§3.4)."""
+    keyspec, inline, modifiers = _parts(match)
+    return Placeholder(start, end or len(match), match, keyspec, inline, modifiers)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parts(match: str) -> tuple[str, InlineRef | None, tuple[ModifierCall, ...]]:
+    """What a matched text means; the same placeholder recurs all over a chart (values are
+    immutable, so one parse serves every occurrence)."""
     inner = match.strip("<>")  # Go strings.Trim(m, "<>")
     fields = inner.split("|")
     keyspec = fields[0].strip(" ")  # AVP trims spaces only, not tabs
     modifiers = tuple(_parse_modifier(statement) for statement in fields[1:])
-    return Placeholder(start, end or len(match), match, keyspec, parse_inline(keyspec), modifiers)
+    return keyspec, parse_inline(keyspec), modifiers
 
 
 def _parse_modifier(statement: str) -> ModifierCall:

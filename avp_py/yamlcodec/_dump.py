@@ -12,6 +12,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from yaml._yaml import CEmitter
 from yaml.events import (
@@ -37,54 +38,67 @@ _UNSAFE_RAW = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# Events without content are the same every time: one object each (the emitter only reads them).
+_DOCUMENT_START = DocumentStartEvent(explicit=False)
+_DOCUMENT_END = DocumentEndEvent(explicit=False)
+_MAPPING_START = MappingStartEvent(None, None, True, flow_style=False)
+_MAPPING_END = MappingEndEvent()
+_SEQUENCE_START = SequenceStartEvent(None, None, True, flow_style=False)
+_SEQUENCE_END = SequenceEndEvent()
+
+
 def dump_yaml(node: YamlNode) -> str:
     """Emit one document in block style, key order kept, trailing newline, no '---'."""
     stream = io.StringIO()
     emitter = CEmitter(stream, indent=2, width=_WIDTH, allow_unicode=True)
     emitter.open()
-    emitter.emit(DocumentStartEvent(explicit=False))
+    emitter.emit(_DOCUMENT_START)
     _emit_value(emitter.emit, node)
-    emitter.emit(DocumentEndEvent(explicit=False))
+    emitter.emit(_DOCUMENT_END)
     emitter.close()
     return stream.getvalue()
 
 
 def _emit_value(emit: _Emit, root: YamlNode) -> None:
-    """Depth-first, in document order, without recursion."""
+    """Depth-first, in document order, without recursion.
+
+    Keys and values repeat within a document (``name``, ``app.kubernetes.io/name``...): each
+    distinct string's event is made once per document, its style decided once.
+    """
     if not isinstance(root, (dict, list)):
         emit(_scalar(root))
         return
+    strings: dict[str, ScalarEvent] = {}
     stack = [_open(emit, root)]
     while stack:
-        for item in stack[-1]:
-            if isinstance(item, (dict, list)):
-                stack.append(_open(emit, item))
+        items, in_mapping = stack[-1]
+        for item in items:
+            if in_mapping:
+                key, value = item
+                if not isinstance(key, str):
+                    raise TypeError(f"a mapping key must be a str, not {type(key).__name__}")
+                emit(strings.get(key) or strings.setdefault(key, _string(key)))
+            else:
+                value = item
+            if isinstance(value, str):
+                emit(strings.get(value) or strings.setdefault(value, _string(value)))
+            elif isinstance(value, (dict, list)):
+                stack.append(_open(emit, value))
                 break
-            emit(_scalar(item))
+            else:
+                emit(_scalar(value))
         else:
             stack.pop()
+            emit(_MAPPING_END if in_mapping else _SEQUENCE_END)
 
 
-def _open(emit: _Emit, value: dict[str, YamlNode] | list[YamlNode]) -> Iterator[YamlNode]:
+def _open(emit: _Emit, value: dict[str, YamlNode] | list[YamlNode]) -> tuple[Iterator[Any], bool]:
+    """Start a collection: its items (key-value pairs for a mapping), and whether a mapping."""
     if isinstance(value, dict):
-        emit(MappingStartEvent(None, None, True, flow_style=False))
-        return _mapping_items(emit, value)
-    emit(SequenceStartEvent(None, None, True, flow_style=False))
-    return _sequence_items(emit, value)
-
-
-def _mapping_items(emit: _Emit, mapping: dict[str, YamlNode]) -> Iterator[YamlNode]:
-    for key, value in mapping.items():
-        if not isinstance(key, str):
-            raise TypeError(f"a mapping key must be a str, not {type(key).__name__}")
-        emit(_string(key))
-        yield value
-    emit(MappingEndEvent())
-
-
-def _sequence_items(emit: _Emit, sequence: list[YamlNode]) -> Iterator[YamlNode]:
-    yield from sequence
-    emit(SequenceEndEvent())
+        emit(_MAPPING_START)
+        return iter(value.items()), True
+    emit(_SEQUENCE_START)
+    return iter(value), False
 
 
 def _scalar(value: YamlNode) -> ScalarEvent:

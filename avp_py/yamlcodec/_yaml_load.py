@@ -108,7 +108,7 @@ def load_yaml(text: str, limits: Limits = DEFAULT_LIMITS) -> YamlNode:
         root = _compose(text)
         if root is None:
             return None
-        if _ALIAS.search(text):  # without an alias nothing can expand
+        if "*" in text and _ALIAS.search(text):  # without an alias nothing can expand
             _check_expansion(root, limits)
         if isinstance(root, ScalarNode):
             return scalar_value(root)
